@@ -1,0 +1,246 @@
+"""All SQL of the ticket service."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, and_, or_, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import (
+    comments,
+    history,
+    incident_numbers,
+    outage_updates,
+    outages,
+    people,
+    request_numbers,
+    subscribers,
+    tickets,
+)
+
+
+async def upsert_person(
+    session: AsyncSession, person_id: str, fields: dict[str, Any], now: datetime
+) -> tuple[RowMapping, bool]:
+    """Create or replace a person; the flag tells whether it was created."""
+    existed = await get_person(session, person_id) is not None
+    stmt = insert(people).values(id=person_id, created_at=now, updated_at=now, **fields)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[people.c.id], set_={**fields, "updated_at": now}
+    ).returning(*people.c)
+    row = (await session.execute(stmt)).mappings().one()
+    return row, not existed
+
+
+async def get_person(session: AsyncSession, person_id: str) -> RowMapping | None:
+    return (
+        (await session.execute(select(people).where(people.c.id == person_id))).mappings().first()
+    )
+
+
+async def get_people(session: AsyncSession, ids: Sequence[str]) -> dict[str, RowMapping]:
+    if not ids:
+        return {}
+    rows = (await session.execute(select(people).where(people.c.id.in_(ids)))).mappings().all()
+    return {r["id"]: r for r in rows}
+
+
+async def next_number(session: AsyncSession, ticket_type: str) -> int:
+    seq = incident_numbers if ticket_type == "incident" else request_numbers
+    return int((await session.execute(select(seq.next_value()))).scalar_one())
+
+
+async def insert_ticket(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
+    return (
+        (await session.execute(insert(tickets).values(**values).returning(*tickets.c)))
+        .mappings()
+        .one()
+    )
+
+
+async def get_ticket(
+    session: AsyncSession, ticket_id: uuid.UUID, *, for_update: bool = False
+) -> RowMapping | None:
+    stmt = select(tickets).where(tickets.c.id == ticket_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def update_ticket(
+    session: AsyncSession, ticket_id: uuid.UUID, values: dict[str, Any]
+) -> RowMapping:
+    """Write the changed fields and bump the version once for the whole change."""
+    stmt = (
+        update(tickets)
+        .where(tickets.c.id == ticket_id)
+        .values(**values, version=tickets.c.version + 1)
+        .returning(*tickets.c)
+    )
+    return (await session.execute(stmt)).mappings().one()
+
+
+async def list_tickets(
+    session: AsyncSession,
+    filters: dict[str, Any],
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> Sequence[RowMapping]:
+    stmt = select(tickets)
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(tickets.c[column] == value)
+    if after is not None:
+        created, ident = after
+        stmt = stmt.where(
+            tuple_(tickets.c.created_at, tickets.c.id) > tuple_(created, uuid.UUID(ident))
+        )
+    stmt = stmt.order_by(tickets.c.created_at, tickets.c.id).limit(limit + 1)
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def add_history(
+    session: AsyncSession,
+    ticket_id: uuid.UUID,
+    version: int,
+    action: str,
+    actor_id: str | None,
+    changes: dict[str, Any],
+    now: datetime,
+    *,
+    internal: bool = False,
+) -> None:
+    await session.execute(
+        insert(history).values(
+            ticket_id=ticket_id,
+            version=version,
+            action=action,
+            actor_id=actor_id,
+            changes=changes,
+            created_at=now,
+            internal=internal,
+        )
+    )
+
+
+async def list_history(
+    session: AsyncSession, ticket_id: uuid.UUID, include_internal: bool
+) -> Sequence[RowMapping]:
+    stmt = select(history).where(history.c.ticket_id == ticket_id)
+    if not include_internal:
+        stmt = stmt.where(history.c.internal.is_(False))
+    return (await session.execute(stmt.order_by(history.c.id))).mappings().all()
+
+
+async def insert_comment(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
+    return (
+        (await session.execute(insert(comments).values(**values).returning(*comments.c)))
+        .mappings()
+        .one()
+    )
+
+
+async def list_comments(
+    session: AsyncSession,
+    ticket_id: uuid.UUID,
+    public_only: bool,
+    limit: int,
+    after: tuple[datetime, str] | None,
+) -> Sequence[RowMapping]:
+    stmt = select(comments).where(comments.c.ticket_id == ticket_id)
+    if public_only:
+        stmt = stmt.where(comments.c.visibility == "public")
+    if after is not None:
+        created, ident = after
+        stmt = stmt.where(
+            or_(
+                comments.c.created_at > created,
+                and_(comments.c.created_at == created, comments.c.id > uuid.UUID(ident)),
+            )
+        )
+    stmt = stmt.order_by(comments.c.created_at, comments.c.id).limit(limit + 1)
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def subscribe(
+    session: AsyncSession, service: str, person_id: str, now: datetime
+) -> RowMapping:
+    stmt = (
+        insert(subscribers)
+        .values(service=service, person_id=person_id, created_at=now)
+        .on_conflict_do_update(
+            index_elements=[subscribers.c.service, subscribers.c.person_id],
+            set_={"service": service},
+        )
+        .returning(*subscribers.c)
+    )
+    return (await session.execute(stmt)).mappings().one()
+
+
+async def subscribers_of(session: AsyncSession, service: str) -> Sequence[RowMapping]:
+    stmt = (
+        select(people)
+        .join(subscribers, subscribers.c.person_id == people.c.id)
+        .where(subscribers.c.service == service)
+        .order_by(people.c.id)
+    )
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def insert_outage(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
+    return (
+        (await session.execute(insert(outages).values(**values).returning(*outages.c)))
+        .mappings()
+        .one()
+    )
+
+
+async def get_outage(
+    session: AsyncSession, outage_id: uuid.UUID, *, for_update: bool = False
+) -> RowMapping | None:
+    stmt = select(outages).where(outages.c.id == outage_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).mappings().first()
+
+
+async def update_outage(
+    session: AsyncSession, outage_id: uuid.UUID, values: dict[str, Any]
+) -> RowMapping:
+    stmt = update(outages).where(outages.c.id == outage_id).values(**values).returning(*outages.c)
+    return (await session.execute(stmt)).mappings().one()
+
+
+async def add_outage_update(
+    session: AsyncSession, outage_id: uuid.UUID, kind: str, message: str, now: datetime
+) -> None:
+    await session.execute(
+        insert(outage_updates).values(
+            outage_id=outage_id, kind=kind, message=message, created_at=now
+        )
+    )
+
+
+async def list_outage_updates(session: AsyncSession, outage_id: uuid.UUID) -> Sequence[RowMapping]:
+    stmt = (
+        select(outage_updates)
+        .where(outage_updates.c.outage_id == outage_id)
+        .order_by(outage_updates.c.id)
+    )
+    return (await session.execute(stmt)).mappings().all()
+
+
+async def count_open(session: AsyncSession) -> Sequence[RowMapping]:
+    from sqlalchemy import func
+
+    stmt = (
+        select(tickets.c.status, tickets.c.priority, func.count().label("n"))
+        .where(tickets.c.status.notin_(["closed", "cancelled", "resolved"]))
+        .group_by(tickets.c.status, tickets.c.priority)
+    )
+    return (await session.execute(stmt)).mappings().all()

@@ -1,0 +1,133 @@
+"""Event-carried state: the ticket snapshot and the envelopes of the ticket service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stopclock_shared.events.envelope import Envelope, new_envelope
+from stopclock_shared.events.topics import OUTAGES_EVENTS, TICKETS_EVENTS
+from stopclock_shared.outbox import Outbox
+
+from . import repository as repo
+
+SOURCE = "stopclock/ticket"
+
+
+def person_ref(person: RowMapping, manager: RowMapping | None) -> dict[str, Any]:
+    return {
+        "id": person["id"],
+        "name": person["name"],
+        "email": person["email"],
+        "timezone": person["timezone"],
+        "locale": person["locale"],
+        "vip": person["vip"],
+        "difficult": person["difficult"],
+        "manager_id": person["manager_id"],
+        "manager_email": manager["email"] if manager else None,
+        "manager_name": manager["name"] if manager else None,
+    }
+
+
+async def person_refs(session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """People with their manager's contact, for snapshots."""
+    found = await repo.get_people(session, [i for i in ids if i])
+    managers = await repo.get_people(
+        session, [p["manager_id"] for p in found.values() if p["manager_id"]]
+    )
+    return {
+        pid: person_ref(p, managers.get(p["manager_id"]) if p["manager_id"] else None)
+        for pid, p in found.items()
+    }
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+async def ticket_snapshot(session: AsyncSession, ticket: RowMapping) -> dict[str, Any]:
+    refs = await person_refs(session, [ticket["requester_id"], ticket["assignee_id"]])
+    return {
+        "id": str(ticket["id"]),
+        "number": ticket["number"],
+        "type": ticket["type"],
+        "title": ticket["title"],
+        "description": ticket["description"],
+        "status": ticket["status"],
+        "waiting_reason": ticket["waiting_reason"],
+        "priority": ticket["priority"],
+        "impact": ticket["impact"],
+        "urgency": ticket["urgency"],
+        "requester": refs[ticket["requester_id"]],
+        "assignee_id": ticket["assignee_id"],
+        "assignee": refs.get(ticket["assignee_id"]) if ticket["assignee_id"] else None,
+        "group": ticket["group"],
+        "service": ticket["service"],
+        "category": ticket["category"],
+        "work_blocked": ticket["work_blocked"],
+        "created_at": iso(ticket["created_at"]),
+        "updated_at": iso(ticket["updated_at"]),
+        "resolved_at": iso(ticket["resolved_at"]),
+        "closed_at": iso(ticket["closed_at"]),
+        "resolution": ticket["resolution"],
+        "resolution_reason": ticket["resolution_reason"],
+        "version": ticket["version"],
+    }
+
+
+async def emit_ticket_event(
+    session: AsyncSession,
+    outbox: Outbox,
+    type_: str,
+    ticket: RowMapping,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
+    cause: Envelope | None = None,
+) -> Envelope:
+    data = {"ticket": await ticket_snapshot(session, ticket), **(extra or {})}
+    envelope = new_envelope(
+        type_,
+        source=SOURCE,
+        subject=str(ticket["id"]),
+        time=now,
+        data=data,
+        cause=cause,
+        sequence=ticket["version"],
+    )
+    await outbox.add(session, TICKETS_EVENTS, str(ticket["id"]), envelope)
+    return envelope
+
+
+def outage_data(outage: RowMapping) -> dict[str, Any]:
+    return {
+        "id": str(outage["id"]),
+        "service": outage["service"],
+        "title": outage["title"],
+        "description": outage["description"],
+        "impact": outage["impact"],
+        "status": outage["status"],
+        "created_at": iso(outage["created_at"]),
+        "resolved_at": iso(outage["resolved_at"]),
+    }
+
+
+async def emit_outage_event(
+    session: AsyncSession,
+    outbox: Outbox,
+    type_: str,
+    outage: RowMapping,
+    subscribers: list[dict[str, Any]],
+    message: str,
+    now: datetime,
+) -> None:
+    envelope = new_envelope(
+        type_,
+        source=SOURCE,
+        subject=outage["service"],
+        time=now,
+        data={"outage": outage_data(outage), "subscribers": subscribers, "message": message},
+    )
+    await outbox.add(session, OUTAGES_EVENTS, outage["service"], envelope)

@@ -1,0 +1,87 @@
+"""Bearer JWT (HS256) authentication and role checks shared by every service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+
+from .problems import ProblemError
+
+
+class Role(StrEnum):
+    REQUESTER = "requester"
+    AGENT = "agent"
+    MANAGER = "manager"
+    ADMIN = "admin"
+    SERVICE = "service"
+
+
+STAFF = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN, Role.SERVICE})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    sub: str
+    roles: frozenset[Role]
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF)
+
+    def has_any(self, roles: Iterable[Role]) -> bool:
+        return bool(self.roles & frozenset(roles))
+
+
+def decode_token(token: str, secret: str) -> Principal:
+    """Verify an HS256 token and read its principal; raise a 401 problem otherwise."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["sub"]}, leeway=5
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise ProblemError(401, "Unauthorized", "The token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise ProblemError(401, "Unauthorized", f"Invalid token: {exc}") from exc
+    raw_roles = claims.get("roles", [])
+    if not isinstance(raw_roles, list):
+        raise ProblemError(401, "Unauthorized", "Claim 'roles' must be a list")
+    roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
+    return Principal(sub=str(claims["sub"]), roles=roles)
+
+
+def make_token(secret: str, sub: str, roles: Iterable[str], ttl_seconds: int = 3600) -> str:
+    """Issue a token (local tools and tests; production tokens come from the identity provider)."""
+    import time
+
+    now = int(time.time())
+    payload = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + ttl_seconds}
+    return jwt.encode(payload, secret, algorithm="HS256")
+
+
+def current_principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ProblemError(401, "Unauthorized", "Missing 'Authorization: Bearer <token>' header")
+    secret: str = request.app.state.settings.jwt_secret.get_secret_value()
+    return decode_token(token.strip(), secret)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that admits only principals holding one of ``roles`` (403 otherwise)."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if not principal.has_any(roles):
+            allowed = ", ".join(r.value for r in roles)
+            raise ProblemError(403, "Forbidden", f"This action needs one of the roles: {allowed}")
+        return principal
+
+    return check

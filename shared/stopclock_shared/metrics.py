@@ -1,0 +1,107 @@
+"""Prometheus metrics common to every service (catalogue: docs/metrics.md).
+
+Names follow Prometheus conventions: ``stopclock_`` prefix, base units, ``_total`` counters.
+No ticket ids in labels.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+HTTP_REQUESTS = Counter(
+    "stopclock_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+HTTP_DURATION = Histogram(
+    "stopclock_http_request_duration_seconds",
+    "HTTP request duration",
+    ["service", "method", "route"],
+    buckets=LATENCY_BUCKETS,
+)
+CONSUMER_MESSAGES = Counter(
+    "stopclock_consumer_messages_total",
+    "Consumed messages by outcome (applied, duplicate, ignored, dlq, error)",
+    ["service", "topic", "outcome"],
+)
+CONSUMER_PROCESSING = Histogram(
+    "stopclock_consumer_processing_seconds",
+    "Time to apply one consumed message",
+    ["service", "topic"],
+    buckets=LATENCY_BUCKETS,
+)
+CONSUMER_LAG = Gauge(
+    "stopclock_consumer_lag_messages",
+    "Messages not yet consumed (high watermark - position)",
+    ["service", "topic", "partition"],
+)
+DLQ_MESSAGES = Counter(
+    "stopclock_dlq_messages_total", "Messages sent to a dead-letter topic", ["service", "topic"]
+)
+OUTBOX_BACKLOG = Gauge("stopclock_outbox_backlog_rows", "Unpublished outbox rows", ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "stopclock_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished row", ["service"]
+)
+OUTBOX_PUBLISHED = Counter(
+    "stopclock_outbox_published_total", "Outbox rows published", ["service", "topic"]
+)
+OUTBOX_LATENCY = Histogram(
+    "stopclock_outbox_publish_latency_seconds",
+    "From the row's commit to the broker's ack",
+    ["service"],
+    buckets=LATENCY_BUCKETS,
+)
+READY = Gauge(
+    "stopclock_ready", "1 when the service's database and Kafka are reachable", ["service"]
+)
+
+
+def metrics_response() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
+]
+
+
+class HttpMetricsMiddleware:
+    """Pure ASGI middleware recording rate, errors and latency by route template."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "unmatched"
+            method = scope.get("method", "GET")
+            HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+            HTTP_DURATION.labels(self.service, method, path).observe(time.perf_counter() - start)
+
+
+def route_of(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", "unmatched")

@@ -1,0 +1,110 @@
+"""RFC 9457 problem details for every error the HTTP APIs return."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://stopclock.dev/problems/"
+log = logging.getLogger(__name__)
+
+
+class ProblemError(Exception):
+    """Raise anywhere in a request to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        type_: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_ or TYPE_BASE + title.lower().replace(" ", "-")
+        self.errors = errors
+        self.extra = extra
+
+
+def not_found(what: str, ident: object) -> ProblemError:
+    return ProblemError(404, "Not found", f"{what} {ident} does not exist")
+
+
+def field_error(field: str, message: str, status: int = 422) -> ProblemError:
+    return ProblemError(
+        status,
+        "Validation error",
+        message,
+        errors=[{"field": field, "message": message}],
+    )
+
+
+def problem_response(problem: ProblemError, instance: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem.type,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail or problem.title,
+    }
+    if instance:
+        body["instance"] = instance
+    if problem.errors is not None:
+        body["errors"] = problem.errors
+    body.update(problem.extra)
+    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error of ``app`` a problem document (never an HTML page or bare 500)."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ProblemError)
+        return problem_response(exc, request.url.path)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {"field": _loc(e.get("loc", ())), "message": e.get("msg", "invalid")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return problem_response(
+            ProblemError(422, "Validation error", detail, errors=errors), request.url.path
+        )
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
+        title = titles.get(exc.status_code, "HTTP error")
+        return problem_response(
+            ProblemError(exc.status_code, title, str(exc.detail)), request.url.path
+        )
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            ProblemError(500, "Internal error", "An unexpected error occurred; it was logged."),
+            request.url.path,
+        )
+
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,65 @@
+"""Process settings, read from ``STOPCLOCK_*`` environment variables.
+
+Every service builds one ``Settings`` (or a subclass) in ``main``/``create_app`` and hands it
+down; nothing reads the environment at import time.
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "stopclock-local-dev-secret-change-me-in-prod"
+LOCAL_PG_PORT = 55432
+SERVICE_PORTS = {
+    "ticket": 8000,
+    "sla": 8001,
+    "notification": 8002,
+    "escalation": 8003,
+    "survey": 8004,
+}
+
+
+def local_database_url(service: str, port: int = LOCAL_PG_PORT) -> str:
+    """The database URL of ``service`` in the local stack (one role and database per service)."""
+    name = f"stopclock_{service}"
+    return f"postgresql+asyncpg://{name}:{name}@127.0.0.1:{port}/{name}"
+
+
+class Settings(BaseSettings):
+    """Settings common to every service. ``service_name`` is set by each service's subclass."""
+
+    model_config = SettingsConfigDict(env_prefix="STOPCLOCK_", extra="ignore")
+
+    service_name: str = "unknown"
+    env: str = "local"
+    service_host: str = "127.0.0.1"
+    service_port: int = 0
+    database_url: str = ""
+    db_pool_size: int = 10
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    public_survey_url: str = "http://127.0.0.1:8004"
+    log_level: str = "INFO"
+    log_json: bool = True
+    relay_enabled: bool = True
+    consumers_enabled: bool = True
+    # Consumer group ids default to "stopclock-<service>"; tests may isolate with a suffix.
+    group_suffix: str = ""
+    topic_partitions: int = 12
+
+    @model_validator(mode="after")
+    def _defaults_and_secrets(self) -> Settings:
+        if not self.database_url:
+            self.database_url = local_database_url(self.service_name)
+        if not self.service_port:
+            self.service_port = SERVICE_PORTS.get(self.service_name, 8080)
+        if self.env == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            raise ValueError("STOPCLOCK_JWT_SECRET must be set in production")
+        return self
+
+    @property
+    def group_id(self) -> str:
+        return f"stopclock-{self.service_name}{self.group_suffix}"

@@ -1,0 +1,77 @@
+"""Watch a topic from "now" on and wait for messages matching a predicate."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+
+
+class KafkaProbe:
+    """A group-less consumer positioned at the end of every partition when started."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.seen: list[ConsumerRecord[bytes, bytes]] = []
+
+    async def __aenter__(self) -> KafkaProbe:
+        await self.consumer.start()
+        partitions = self.consumer.partitions_for_topic(self.topic)
+        for _ in range(50):
+            if partitions:
+                break
+            await asyncio.sleep(0.1)
+            await self.consumer._client.force_metadata_update()
+            partitions = self.consumer.partitions_for_topic(self.topic)
+        assert partitions, f"topic {self.topic} has no partitions"
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        self.consumer.assign(tps)
+        await self.consumer.seek_to_end(*tps)
+        for tp in tps:  # resolve positions now, so later messages are never skipped
+            await self.consumer.position(tp)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
+
+    async def wait_for(
+        self, match: Callable[[ConsumerRecord[bytes, bytes]], bool], timeout: float = 15.0, count: int = 1
+    ) -> list[ConsumerRecord[bytes, bytes]]:
+        """Messages matching ``match`` (at least ``count``) seen before ``timeout``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = [m for m in self.seen if match(m)]
+            if len(found) >= count or loop.time() > deadline:
+                return found
+            batch = await self.consumer.getmany(timeout_ms=200)
+            for msgs in batch.values():
+                self.seen.extend(msgs)
+
+    async def events_for(
+        self, subject: str, count: int = 1, timeout: float = 15.0, type_: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Decoded envelopes whose subject is ``subject`` (and type, if given)."""
+
+        def match(m: ConsumerRecord[bytes, bytes]) -> bool:
+            try:
+                env = orjson.loads(m.value or b"{}")
+            except orjson.JSONDecodeError:
+                return False
+            return bool(env.get("subject") == subject and (type_ is None or env.get("type") == type_))
+
+        return [orjson.loads(m.value or b"") for m in await self.wait_for(match, timeout, count)]
+
+
+async def send_raw(bootstrap: str, topic: str, key: str, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key.encode())
+    finally:
+        await producer.stop()

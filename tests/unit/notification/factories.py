@@ -1,0 +1,185 @@
+"""Event payloads shaped as in docs/events.md, with random ids so tests never collide."""
+
+from typing import Any
+from uuid import uuid4
+
+SURVEY_BASE_URL = "https://survey.example.test"
+
+
+def new_id() -> str:
+    """A fresh random id."""
+    return str(uuid4())
+
+
+def person_ref(**overrides: Any) -> dict[str, Any]:
+    """A `PersonRef`."""
+    person_id = new_id()
+    ref: dict[str, Any] = {
+        "id": person_id,
+        "name": "Ada Lovelace",
+        "email": f"ada.{person_id[:8]}@example.test",
+        "timezone": "Europe/Paris",
+        "locale": "en",
+        "vip": False,
+        "difficult": False,
+        "manager_id": None,
+        "manager_email": None,
+        "manager_name": None,
+    }
+    return {**ref, **overrides}
+
+
+def ticket_snapshot(**overrides: Any) -> dict[str, Any]:
+    """A `TicketSnapshot` of an incident assigned to an agent."""
+    assignee = person_ref(name="Grace Hopper", timezone="America/New_York")
+    ticket: dict[str, Any] = {
+        "id": new_id(),
+        "number": "INC0000123",
+        "type": "incident",
+        "title": "Printer on floor 3 jams on every page",
+        "description": "Since Monday every print job jams.",
+        "status": "in_progress",
+        "waiting_reason": None,
+        "priority": "P2",
+        "impact": "medium",
+        "urgency": "high",
+        "requester": person_ref(),
+        "assignee_id": assignee["id"],
+        "assignee": assignee,
+        "group": "Workplace",
+        "service": "Printing",
+        "category": "hardware",
+        "work_blocked": True,
+        "created_at": "2024-05-14T07:30:00+00:00",
+        "updated_at": "2024-05-14T07:30:00+00:00",
+        "resolved_at": None,
+        "closed_at": None,
+        "resolution": None,
+        "version": 1,
+    }
+    return {**ticket, **overrides}
+
+
+def ticket_created(ticket: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`stopclock.ticket.created.v1` data."""
+    return {"ticket": ticket or ticket_snapshot(status="new")}
+
+
+def status_changed(
+    from_status: str,
+    to_status: str,
+    *,
+    ticket: dict[str, Any] | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    actor_id: str | None = None,
+    actor_roles: list[str] | None = None,
+) -> dict[str, Any]:
+    """`stopclock.ticket.status_changed.v1` data; the ticket snapshot follows the change."""
+    snapshot = ticket or ticket_snapshot()
+    snapshot = {
+        **snapshot,
+        "status": to_status,
+        "waiting_reason": reason if to_status == "waiting_on_user" else None,
+    }
+    return {
+        "ticket": snapshot,
+        "from_status": from_status,
+        "to_status": to_status,
+        "reason": reason,
+        "note": note,
+        "actor_id": actor_id if actor_id is not None else snapshot["assignee_id"],
+        "actor_roles": actor_roles if actor_roles is not None else ["agent"],
+    }
+
+
+def waiting_ticket(reason: str = "info_requested", **overrides: Any) -> dict[str, Any]:
+    """A ticket waiting on its requester."""
+    return ticket_snapshot(status="waiting_on_user", waiting_reason=reason, **overrides)
+
+
+def reminder(
+    level: int = 1, of: int = 2, next_step: str = "reminder", **overrides: Any
+) -> dict[str, Any]:
+    """`stopclock.escalation.reminder.v1` data."""
+    data: dict[str, Any] = {
+        "ticket": waiting_ticket(),
+        "level": level,
+        "of": of,
+        "next_step": next_step,
+        "deadline": "2024-05-16T07:30:00+00:00",
+    }
+    return {**data, **overrides}
+
+
+def manager_escalation(**overrides: Any) -> dict[str, Any]:
+    """`stopclock.escalation.manager_escalation.v1` data, to the requester's manager."""
+    data: dict[str, Any] = {
+        "ticket": waiting_ticket(),
+        "manager": person_ref(name="Charles Babbage", locale="en", timezone="Europe/London"),
+        "to_desk_manager": False,
+        "desk_manager_email": "desk.manager@example.test",
+        "unanswered_episodes": 3,
+    }
+    return {**data, **overrides}
+
+
+def sla_escalation(kind: str = "warning", **overrides: Any) -> dict[str, Any]:
+    """`stopclock.escalation.sla_escalation.v1` data."""
+    data: dict[str, Any] = {
+        "ticket": ticket_snapshot(),
+        "target": "resolution",
+        "kind": kind,
+        "fraction": 0.75 if kind == "warning" else None,
+        "due_at": "2024-05-15T16:00:00+00:00",
+        "desk_manager_email": "desk.manager@example.test",
+    }
+    return {**data, **overrides}
+
+
+def negative_feedback(**overrides: Any) -> dict[str, Any]:
+    """`stopclock.escalation.negative_feedback.v1` data."""
+    data: dict[str, Any] = {
+        "ticket": ticket_snapshot(status="in_progress", resolution="Replaced the fuser."),
+        "rating": 2,
+        "resolved": False,
+        "comment": "It still jams and nobody called me back.",
+        "desk_manager_email": "desk.manager@example.test",
+    }
+    return {**data, **overrides}
+
+
+def survey_requested(**overrides: Any) -> dict[str, Any]:
+    """`stopclock.survey.requested.v1` data."""
+    token = new_id().replace("-", "")
+    data: dict[str, Any] = {
+        "survey_id": new_id(),
+        "token": token,
+        "url": f"{SURVEY_BASE_URL}/s/{token}",
+        "ticket": ticket_snapshot(status="resolved", resolution="Replaced the fuser."),
+        "expires_at": "2024-05-28T07:30:00+00:00",
+    }
+    return {**data, **overrides}
+
+
+def outage_event(
+    subscribers: list[dict[str, Any]] | None = None,
+    message: str = "We have found the cause and are restarting the mail servers.",
+    **outage_overrides: Any,
+) -> dict[str, Any]:
+    """`stopclock.outage.*.v1` data."""
+    outage: dict[str, Any] = {
+        "id": new_id(),
+        "service": "Email",
+        "title": "Mail delivery delayed",
+        "description": "Incoming mail arrives with up to two hours of delay.",
+        "impact": "high",
+        "status": "open",
+        "created_at": "2024-05-14T06:00:00+00:00",
+        "resolved_at": None,
+    }
+    return {
+        "outage": {**outage, **outage_overrides},
+        "subscribers": subscribers if subscribers is not None else [person_ref()],
+        "message": message,
+    }

@@ -1,0 +1,448 @@
+"""Which mails each event causes, and to whom."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from stopclock_notification.domain.event_data import MalformedEventData
+from stopclock_notification.domain.kinds import MailKind
+from stopclock_notification.domain.planned_mail import PlannedMail
+from stopclock_notification.domain.planning import (
+    ESCALATION_MANAGER,
+    ESCALATION_NEGATIVE_FEEDBACK,
+    ESCALATION_REMINDER,
+    ESCALATION_SLA,
+    OUTAGE_DECLARED,
+    OUTAGE_RESOLVED,
+    OUTAGE_UPDATED,
+    SURVEY_REQUESTED,
+    TICKET_CREATED,
+    TICKET_STATUS_CHANGED,
+    plan_mails,
+)
+
+from . import factories as f
+
+EVENT_TIME = datetime(2024, 5, 14, 8, 0, tzinfo=UTC)
+DESK = "desk.manager@example.test"
+
+
+def plan(event_type: str, data: dict[str, Any], event_id: str = "evt-1") -> list[PlannedMail]:
+    return plan_mails(
+        event_type,
+        data,
+        event_id=event_id,
+        event_time=EVENT_TIME,
+        survey_base_url=f.SURVEY_BASE_URL,
+    )
+
+
+def requester(data: dict[str, Any]) -> str:
+    return str(data["ticket"]["requester"]["email"])
+
+
+def assignee(data: dict[str, Any]) -> str:
+    return str(data["ticket"]["assignee"]["email"])
+
+
+def manager(data: dict[str, Any]) -> str:
+    return str(data["manager"]["email"])
+
+
+def subscribers(data: dict[str, Any]) -> list[str]:
+    return [s["email"] for s in data["subscribers"]]
+
+
+# (event type, payload, expected kind, who gets it)
+RECIPIENT_CASES: list[
+    tuple[str, str, Callable[[], dict[str, Any]], MailKind, Callable[[dict[str, Any]], list[str]]]
+] = [
+    (
+        "a new ticket confirms to its requester",
+        TICKET_CREATED,
+        f.ticket_created,
+        MailKind.TICKET_OPENED,
+        lambda d: [requester(d)],
+    ),
+    (
+        "a question to the requester goes to the requester",
+        TICKET_STATUS_CHANGED,
+        lambda: f.status_changed("in_progress", "waiting_on_user", reason="info_requested"),
+        MailKind.INFO_REQUESTED,
+        lambda d: [requester(d)],
+    ),
+    (
+        "a fix to validate goes to the requester",
+        TICKET_STATUS_CHANGED,
+        lambda: f.status_changed("in_progress", "waiting_on_user", reason="user_validation"),
+        MailKind.INFO_REQUESTED,
+        lambda d: [requester(d)],
+    ),
+    (
+        "a wait for a reply goes to the requester",
+        TICKET_STATUS_CHANGED,
+        lambda: f.status_changed("in_progress", "waiting_on_user", reason="user_response"),
+        MailKind.INFO_REQUESTED,
+        lambda d: [requester(d)],
+    ),
+    (
+        "the requester's own answer is confirmed to them",
+        TICKET_STATUS_CHANGED,
+        lambda: f.status_changed("waiting_on_user", "in_progress", reason="requester_answered"),
+        MailKind.USER_RESPONSE_RECEIVED,
+        lambda d: [requester(d)],
+    ),
+    (
+        "a resolution goes to the requester",
+        TICKET_STATUS_CHANGED,
+        lambda: f.status_changed("in_progress", "resolved"),
+        MailKind.RESOLVED,
+        lambda d: [requester(d)],
+    ),
+    (
+        "a closure goes to the requester",
+        TICKET_STATUS_CHANGED,
+        lambda: f.status_changed("resolved", "closed"),
+        MailKind.CLOSED,
+        lambda d: [requester(d)],
+    ),
+    (
+        "a reminder goes to the requester",
+        ESCALATION_REMINDER,
+        f.reminder,
+        MailKind.REMINDER,
+        lambda d: [requester(d)],
+    ),
+    (
+        "a manager escalation goes to the manager only",
+        ESCALATION_MANAGER,
+        f.manager_escalation,
+        MailKind.MANAGER_ESCALATION,
+        lambda d: [manager(d)],
+    ),
+    (
+        "a manager escalation without a manager goes to the desk manager",
+        ESCALATION_MANAGER,
+        lambda: f.manager_escalation(manager=None, to_desk_manager=True),
+        MailKind.MANAGER_ESCALATION,
+        lambda d: [DESK],
+    ),
+    (
+        "a manager escalation meant for the desk manager skips the line manager",
+        ESCALATION_MANAGER,
+        lambda: f.manager_escalation(to_desk_manager=True),
+        MailKind.MANAGER_ESCALATION,
+        lambda d: [DESK],
+    ),
+    (
+        "an SLA warning goes to the assignee",
+        ESCALATION_SLA,
+        lambda: f.sla_escalation("warning"),
+        MailKind.SLA_WARNING,
+        lambda d: [assignee(d)],
+    ),
+    (
+        "an SLA warning on an unassigned ticket goes to the desk manager",
+        ESCALATION_SLA,
+        lambda: f.sla_escalation(
+            "warning", ticket=f.ticket_snapshot(assignee=None, assignee_id=None)
+        ),
+        MailKind.SLA_WARNING,
+        lambda d: [DESK],
+    ),
+    (
+        "an SLA breach goes to the assignee and the desk manager",
+        ESCALATION_SLA,
+        lambda: f.sla_escalation("breach"),
+        MailKind.SLA_BREACHED,
+        lambda d: [assignee(d), DESK],
+    ),
+    (
+        "an SLA breach on an unassigned ticket goes to the desk manager",
+        ESCALATION_SLA,
+        lambda: f.sla_escalation("breach", ticket=f.ticket_snapshot(assignee=None)),
+        MailKind.SLA_BREACHED,
+        lambda d: [DESK],
+    ),
+    (
+        "negative feedback goes to the desk manager",
+        ESCALATION_NEGATIVE_FEEDBACK,
+        f.negative_feedback,
+        MailKind.NEGATIVE_FEEDBACK,
+        lambda d: [DESK],
+    ),
+    (
+        "a survey goes to the requester",
+        SURVEY_REQUESTED,
+        f.survey_requested,
+        MailKind.SURVEY_INVITATION,
+        lambda d: [requester(d)],
+    ),
+    (
+        "an outage notice goes to every subscriber",
+        OUTAGE_DECLARED,
+        lambda: f.outage_event(subscribers=[f.person_ref(), f.person_ref(), f.person_ref()]),
+        MailKind.OUTAGE_NOTICE,
+        subscribers,
+    ),
+    (
+        "an outage update goes to every subscriber",
+        OUTAGE_UPDATED,
+        lambda: f.outage_event(subscribers=[f.person_ref(), f.person_ref()]),
+        MailKind.OUTAGE_UPDATE,
+        subscribers,
+    ),
+    (
+        "an outage end goes to every subscriber",
+        OUTAGE_RESOLVED,
+        lambda: f.outage_event(subscribers=[f.person_ref(), f.person_ref()]),
+        MailKind.OUTAGE_RESOLVED,
+        subscribers,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "make_data", "kind", "recipients"),
+    [pytest.param(*case[1:], id=case[0]) for case in RECIPIENT_CASES],
+)
+def test_each_event_mails_the_right_people(
+    event_type: str,
+    make_data: Callable[[], dict[str, Any]],
+    kind: MailKind,
+    recipients: Callable[[dict[str, Any]], list[str]],
+) -> None:
+    data = make_data()
+
+    mails = plan(event_type, data)
+
+    assert [(m.kind, m.recipient_email) for m in mails] == [
+        (kind, email) for email in recipients(data)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data"),
+    [
+        pytest.param("stopclock.ticket.commented.v1", {"ticket": {}}, id="comment"),
+        pytest.param("stopclock.sla.breached.v1", {"ticket_id": "t"}, id="sla event"),
+        pytest.param("stopclock.survey.negative.v1", {"rating": 1}, id="survey negative"),
+        pytest.param("stopclock.escalation.auto_resolve.v1", {"ticket": {}}, id="auto resolve"),
+        pytest.param("stopclock.ticket.created.v2", {"ticket": {}}, id="unknown version"),
+        pytest.param("something.else", {}, id="foreign"),
+    ],
+)
+def test_events_without_mails_plan_nothing(event_type: str, data: dict[str, Any]) -> None:
+    assert plan(event_type, data) == []
+
+
+@pytest.mark.parametrize(
+    ("from_status", "to_status", "reason", "actor_is_requester"),
+    [
+        pytest.param("new", "assigned", None, False, id="assignment"),
+        pytest.param("assigned", "in_progress", None, False, id="work starts"),
+        pytest.param("waiting_on_user", "in_progress", None, False, id="agent resumes"),
+        pytest.param("resolved", "in_progress", None, True, id="reopen"),
+        pytest.param("in_progress", "cancelled", None, False, id="cancel"),
+    ],
+)
+def test_status_changes_that_tell_the_requester_nothing_new_plan_nothing(
+    from_status: str, to_status: str, reason: str | None, actor_is_requester: bool
+) -> None:
+    ticket = f.ticket_snapshot()
+    actor = ticket["requester"]["id"] if actor_is_requester else None
+    data = f.status_changed(from_status, to_status, ticket=ticket, reason=reason, actor_id=actor)
+
+    assert plan(TICKET_STATUS_CHANGED, data) == []
+
+
+def test_an_answer_is_recognised_by_the_actor_being_the_requester() -> None:
+    ticket = f.ticket_snapshot()
+    data = f.status_changed(
+        "waiting_on_user",
+        "in_progress",
+        ticket=ticket,
+        actor_id=ticket["requester"]["id"],
+        actor_roles=["requester"],
+    )
+
+    assert [m.kind for m in plan(TICKET_STATUS_CHANGED, data)] == [MailKind.USER_RESPONSE_RECEIVED]
+
+
+def test_info_requested_carries_the_agents_note_verbatim_and_the_reason() -> None:
+    note = "Which printer model is it?\n  (see the sticker on the back)"
+    data = f.status_changed("in_progress", "waiting_on_user", reason="user_validation", note=note)
+
+    [mail] = plan(TICKET_STATUS_CHANGED, data)
+
+    assert mail.context["note"] == note
+    assert mail.context["reason"] == "user_validation"
+
+
+def test_an_unknown_waiting_reason_still_asks_the_requester() -> None:
+    data = f.status_changed("in_progress", "waiting_on_user", reason="vendor_hold", note="Hi")
+
+    [mail] = plan(TICKET_STATUS_CHANGED, data)
+
+    assert mail.context["reason"] == "user_response"
+
+
+@pytest.mark.parametrize(
+    ("reason", "auto_resolved"), [("no_response", True), (None, False), ("fixed", False)]
+)
+def test_a_resolution_says_whether_it_was_for_lack_of_response(
+    reason: str | None, auto_resolved: bool
+) -> None:
+    ticket = f.ticket_snapshot(resolution="Replaced the fuser unit.")
+    data = f.status_changed("in_progress", "resolved", ticket=ticket, reason=reason)
+
+    [mail] = plan(TICKET_STATUS_CHANGED, data)
+
+    assert mail.context["auto_resolved"] is auto_resolved
+    assert mail.context["resolution"] == "Replaced the fuser unit."
+
+
+def test_a_reminder_carries_its_rank_and_what_happens_without_an_answer() -> None:
+    data = f.reminder(level=2, of=3, next_step="auto_resolve")
+
+    [mail] = plan(ESCALATION_REMINDER, data)
+
+    assert (mail.context["level"], mail.context["of"]) == (2, 3)
+    assert mail.context["next_step"] == "auto_resolve"
+    assert mail.context["deadline"] == data["deadline"]
+
+
+def test_a_survey_invitation_has_five_one_click_rating_links() -> None:
+    data = f.survey_requested()
+
+    [mail] = plan(SURVEY_REQUESTED, data)
+
+    assert mail.context["survey_url"] == data["url"]
+    assert [link["url"] for link in mail.context["rating_links"]] == [
+        f"{data['url']}?rating={n}" for n in range(1, 6)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param(None, f"{f.SURVEY_BASE_URL}/s/TOKEN", id="no url: built from token"),
+        pytest.param("/s/TOKEN", f"{f.SURVEY_BASE_URL}/s/TOKEN", id="relative url"),
+        pytest.param("https://elsewhere.test/s/T", "https://elsewhere.test/s/T", id="absolute"),
+    ],
+)
+def test_the_survey_link_is_absolute(url: str | None, expected: str) -> None:
+    data = f.survey_requested(url=url, token="TOKEN")
+
+    [mail] = plan(SURVEY_REQUESTED, data)
+
+    assert mail.context["survey_url"] == expected
+
+
+def test_rating_links_extend_a_query_string_already_in_the_url() -> None:
+    data = f.survey_requested(url="https://s.test/s/T?lang=fr")
+
+    [mail] = plan(SURVEY_REQUESTED, data)
+
+    assert mail.context["rating_links"][0]["url"] == "https://s.test/s/T?lang=fr&rating=1"
+
+
+def test_a_mail_takes_the_recipients_locale_and_time_zone() -> None:
+    ticket = f.ticket_snapshot(requester=f.person_ref(locale="fr-CA", timezone="America/Toronto"))
+
+    [mail] = plan(TICKET_CREATED, f.ticket_created(ticket))
+
+    assert (mail.locale, mail.timezone) == ("fr", "America/Toronto")
+    assert mail.recipient_id == ticket["requester"]["id"]
+    assert mail.ticket_id == ticket["id"]
+
+
+def test_the_desk_manager_is_written_to_in_the_desks_language() -> None:
+    mails = plan_mails(
+        ESCALATION_NEGATIVE_FEEDBACK,
+        f.negative_feedback(),
+        event_id="e",
+        event_time=EVENT_TIME,
+        survey_base_url=f.SURVEY_BASE_URL,
+        desk_locale="fr",
+        desk_timezone="Europe/Paris",
+    )
+
+    assert [(m.locale, m.timezone, m.recipient_id) for m in mails] == [("fr", "Europe/Paris", None)]
+
+
+def test_the_dedupe_key_names_event_kind_and_recipient() -> None:
+    data = f.ticket_created()
+
+    [mail] = plan(TICKET_CREATED, data, event_id="evt-42")
+
+    assert mail.dedupe_key == f"evt-42:ticket_opened:{requester(data)}"
+
+
+def test_a_redelivered_event_plans_the_same_mails() -> None:
+    data = f.sla_escalation("breach")
+
+    assert plan(ESCALATION_SLA, data) == plan(ESCALATION_SLA, data)
+
+
+def test_one_person_in_two_roles_gets_one_mail() -> None:
+    ticket = f.ticket_snapshot(assignee=f.person_ref(email=DESK.upper()))
+
+    mails = plan(ESCALATION_SLA, f.sla_escalation("breach", ticket=ticket))
+
+    assert [m.recipient_email for m in mails] == [DESK.upper()]
+
+
+def test_outage_subscribers_without_address_or_listed_twice_get_at_most_one_mail() -> None:
+    twice = f.person_ref()
+    data = f.outage_event(subscribers=[twice, f.person_ref(email=None), twice])
+
+    mails = plan(OUTAGE_DECLARED, data)
+
+    assert [m.recipient_email for m in mails] == [twice["email"]]
+    assert mails[0].ticket_id is None
+
+
+def test_a_requester_without_address_gets_no_mail() -> None:
+    ticket = f.ticket_snapshot(requester=f.person_ref(email=None))
+
+    assert plan(TICKET_CREATED, f.ticket_created(ticket)) == []
+
+
+def test_the_context_is_plain_json_even_from_python_objects() -> None:
+    created = datetime(2024, 5, 14, 7, 30, tzinfo=UTC)
+    ticket = f.ticket_snapshot(created_at=created)
+
+    [mail] = plan(TICKET_CREATED, f.ticket_created(ticket))
+
+    assert mail.context["ticket"]["created_at"] == "2024-05-14T07:30:00+00:00"
+    assert mail.context["event_time"] == EVENT_TIME.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data", "missing"),
+    [
+        pytest.param(TICKET_CREATED, {}, "data.ticket", id="no ticket"),
+        pytest.param(TICKET_CREATED, {"ticket": "INC1"}, "data.ticket", id="ticket not object"),
+        pytest.param(
+            TICKET_CREATED,
+            {"ticket": {**f.ticket_snapshot(), "number": None}},
+            "ticket.number",
+            id="no number",
+        ),
+        pytest.param(
+            TICKET_STATUS_CHANGED, {"ticket": f.ticket_snapshot()}, "to_status", id="no status"
+        ),
+        pytest.param(
+            ESCALATION_REMINDER, {**f.reminder(), "level": "first"}, "data.level", id="bad level"
+        ),
+        pytest.param(OUTAGE_DECLARED, {"subscribers": []}, "data.outage", id="no outage"),
+    ],
+)
+def test_malformed_events_are_refused_with_the_missing_field_named(
+    event_type: str, data: dict[str, Any], missing: str
+) -> None:
+    with pytest.raises(MalformedEventData, match=missing):
+        plan(event_type, data)
