@@ -194,5 +194,7 @@ def serve(settings: Settings, app: FastAPI, *, migrate: bool = True) -> None:
         port=settings.service_port,
         log_config=None,
         access_log=False,
+        loop="uvloop",
+        http="httptools",
         timeout_graceful_shutdown=10,
     )

@@ -29,8 +29,8 @@ async def upsert_person(
 ) -> tuple[RowMapping, bool]:
     """Create or replace a person; the flag tells whether it was created."""
     existed = await get_person(session, person_id) is not None
-    stmt = insert(people).values(id=person_id, created_at=now, updated_at=now, **fields)
-    stmt = stmt.on_conflict_do_update(
+    upsert = insert(people).values(id=person_id, created_at=now, updated_at=now, **fields)
+    stmt = upsert.on_conflict_do_update(
         index_elements=[people.c.id], set_={**fields, "updated_at": now}
     ).returning(*people.c)
     row = (await session.execute(stmt)).mappings().one()
@@ -41,6 +41,27 @@ async def get_person(session: AsyncSession, person_id: str) -> RowMapping | None
     return (
         (await session.execute(select(people).where(people.c.id == person_id))).mappings().first()
     )
+
+
+async def get_people_with_managers(
+    session: AsyncSession, ids: Sequence[str]
+) -> dict[str, tuple[dict[str, Any], dict[str, Any] | None]]:
+    """People and their managers in one round trip (for event snapshots)."""
+    if not ids:
+        return {}
+    manager = people.alias("manager")
+    cols = [c.label(f"m_{c.name}") for c in manager.c]
+    stmt = (
+        select(people, *cols)
+        .outerjoin(manager, manager.c.id == people.c.manager_id)
+        .where(people.c.id.in_(ids))
+    )
+    found: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+    for row in (await session.execute(stmt)).mappings():
+        person = {c.name: row[c.name] for c in people.c}
+        boss = {c.name: row[f"m_{c.name}"] for c in manager.c} if row["m_id"] else None
+        found[row["id"]] = (person, boss)
+    return found
 
 
 async def get_people(session: AsyncSession, ids: Sequence[str]) -> dict[str, RowMapping]:

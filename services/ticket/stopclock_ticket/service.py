@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -264,8 +264,15 @@ async def change_status(
     actor = actor_of(principal)
     with domain_errors():
         new_state, events = transition(
-            _state(ticket), body.to, body.reason, body.resolution, actor, now, note=body.note
-        )  # type: ignore[arg-type]
+            # The domain parses the status itself (unknown -> 422), so pass the raw string.
+            _state(ticket),
+            cast(Status, body.to),
+            body.reason,
+            body.resolution,
+            actor,
+            now,
+            note=body.note,
+        )
     event = events[0]
     return await _apply_transition(
         session, outbox, ticket, new_state, ticket["status"], event.reason, event.note, actor, now
@@ -403,13 +410,15 @@ async def command_resolve(
     if ticket is None:
         raise LookupError(f"ticket {ticket_id} does not exist")
     if reason == NO_RESPONSE and ticket["status"] != Status.WAITING_ON_USER:
-        return await _note_ignored(session, ticket, "resolve", "requester answered meanwhile", now)
+        await _note_ignored(session, ticket, "resolve", "requester answered meanwhile", now)
+        return None
     try:
         new_state, _ = transition(
             _state(ticket), Status.RESOLVED, None, resolution, SYSTEM, now, note=reason
         )
     except DomainError as exc:
-        return await _note_ignored(session, ticket, "resolve", str(exc), now)
+        await _note_ignored(session, ticket, "resolve", str(exc), now)
+        return None
     return await _apply_transition(
         session,
         outbox,
@@ -439,7 +448,8 @@ async def command_reopen(
     try:
         new_state, _ = transition(_state(ticket), Status.IN_PROGRESS, None, None, SYSTEM, now)
     except DomainError as exc:
-        return await _note_ignored(session, ticket, "reopen", str(exc), now)
+        await _note_ignored(session, ticket, "reopen", str(exc), now)
+        return None
     return await _apply_transition(
         session, outbox, ticket, new_state, ticket["status"], None, reason, SYSTEM, now, cause=cause
     )
@@ -458,7 +468,6 @@ async def _note_ignored(
         now,
         internal=True,
     )
-    return None
 
 
 # --- outages ----------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from . import repository as repo
 SOURCE = "stopclock/ticket"
 
 
-def person_ref(person: RowMapping, manager: RowMapping | None) -> dict[str, Any]:
+def person_ref(person: Mapping[str, Any], manager: Mapping[str, Any] | None) -> dict[str, Any]:
     return {
         "id": person["id"],
         "name": person["name"],
@@ -34,14 +35,8 @@ def person_ref(person: RowMapping, manager: RowMapping | None) -> dict[str, Any]
 
 async def person_refs(session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
     """People with their manager's contact, for snapshots."""
-    found = await repo.get_people(session, [i for i in ids if i])
-    managers = await repo.get_people(
-        session, [p["manager_id"] for p in found.values() if p["manager_id"]]
-    )
-    return {
-        pid: person_ref(p, managers.get(p["manager_id"]) if p["manager_id"] else None)
-        for pid, p in found.items()
-    }
+    found = await repo.get_people_with_managers(session, [i for i in ids if i])
+    return {pid: person_ref(person, boss) for pid, (person, boss) in found.items()}
 
 
 def iso(value: datetime | None) -> str | None:

@@ -276,3 +276,15 @@ async def test_list_is_paginated_with_a_cursor(
 async def test_operational_endpoints_answer(ticket_api: httpx.AsyncClient, path: str) -> None:
     response = await ticket_api.get(path)
     assert response.status_code == 200
+
+
+async def test_unknown_target_status_is_422_not_500(
+    ticket_api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    person = await put_person(ticket_api, admin)
+    ticket = await open_ticket(ticket_api, admin, person["id"])
+    response = await ticket_api.post(
+        f"/api/v1/tickets/{ticket['id']}/transitions", json={"to": "teleported"}, headers=admin
+    )
+    body = assert_problem(response, 422)
+    assert body["errors"][0]["field"] == "to"  # type: ignore[index]

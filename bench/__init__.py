@@ -1,0 +1,1 @@
+"""Benchmarks run by ``make bench`` against the real local stack."""

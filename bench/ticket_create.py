@@ -1,0 +1,121 @@
+"""Ticket creation through the HTTP API: throughput, latency, and commit-to-Kafka latency.
+
+For each concurrency level, ``N`` clients create tickets back to back for a fixed time.
+Measured: requests/s, p50/p99 of the POST, and two Kafka figures taken by a consumer
+watching ``tickets.events``: POST start -> event received, and commit -> broker append
+(the record's producer timestamp minus the ticket's ``created_at``, i.e. the outbox relay).
+Goals (2 cores, everything co-located): >= 300 creates/s at p99 <= 50 ms; commit-to-Kafka
+p99 <= 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from datetime import datetime
+
+import httpx
+import orjson
+
+from stopclock_shared.events.topics import TICKETS_EVENTS
+from stopclock_shared.testing.factories import put_person
+from stopclock_shared.testing.kafka_probe import KafkaProbe
+from stopclock_shared.testing.stack import Stack, unique
+
+from .report import percentile, summary_ms, write
+
+LEVELS = [int(x) for x in os.environ.get("BENCH_TICKET_LEVELS", "1,8,32").split(",")]
+SECONDS = float(os.environ.get("BENCH_TICKET_SECONDS", "10"))
+
+
+async def level(stack: Stack, client: httpx.AsyncClient, concurrency: int) -> dict[str, object]:
+    admin = stack.auth("bench-admin", "admin", "agent")
+    person = await put_person(client, admin, unique("bench"))
+    body = {
+        "type": "incident",
+        "title": "Benchmark ticket",
+        "description": "Created by make bench.",
+        "requester_id": person["id"],
+        "impact": "medium",
+        "urgency": "high",
+    }
+    latencies: list[float] = []
+    started: dict[str, float] = {}
+    created_at: dict[str, datetime] = {}
+    errors = 0
+    stop_at = time.perf_counter() + SECONDS
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            response = await client.post("/api/v1/tickets", json=body, headers=admin)
+            elapsed = time.perf_counter() - t0
+            if response.status_code != 201:
+                errors += 1
+                continue
+            latencies.append(elapsed)
+            ticket = response.json()
+            started[ticket["id"]] = t0
+            created_at[ticket["id"]] = datetime.fromisoformat(ticket["created_at"])
+
+    async with KafkaProbe(stack.kafka, TICKETS_EVENTS) as probe:
+        wall = time.perf_counter()
+        received: dict[str, float] = {}
+        commit_to_kafka: list[float] = []
+
+        async def watch() -> None:
+            while True:
+                batch = await probe.consumer.getmany(timeout_ms=100)
+                now = time.perf_counter()
+                for msgs in batch.values():
+                    for m in msgs:
+                        env = orjson.loads(m.value or b"{}")
+                        subject = env.get("subject")
+                        if env.get("type", "").endswith("ticket.created.v1") and subject:
+                            received[subject] = now
+                            if subject in created_at:
+                                appended = m.timestamp / 1000
+                                commit_to_kafka.append(
+                                    max(0.0, appended - created_at[subject].timestamp())
+                                )
+
+        watcher = asyncio.create_task(watch())
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        duration = time.perf_counter() - wall
+        deadline = time.perf_counter() + 10
+        while len(set(started) - set(received)) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.1)
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+
+    post_to_event = [received[i] - started[i] for i in started if i in received]
+    http = summary_ms(latencies)
+    return {
+        "clients": concurrency,
+        "creates": len(latencies),
+        "errors": errors,
+        "creates_per_s": round(len(latencies) / duration, 1),
+        "p50_ms": http["p50_ms"],
+        "p99_ms": http["p99_ms"],
+        "post_to_event_p50_ms": round(percentile(post_to_event, 50) * 1000, 2),
+        "post_to_event_p99_ms": round(percentile(post_to_event, 99) * 1000, 2),
+        "commit_to_kafka_p99_ms": round(percentile(commit_to_kafka, 99) * 1000, 2),
+        "events_missing": len(set(started) - set(received)),
+    }
+
+
+async def main() -> None:
+    stack = Stack.from_env()
+    limits = httpx.Limits(max_connections=max(LEVELS), max_keepalive_connections=max(LEVELS))
+    rows = []
+    async with httpx.AsyncClient(base_url=stack.url("ticket"), timeout=30, limits=limits) as client:
+        for concurrency in LEVELS:
+            rows.append(await level(stack, client, concurrency))
+    write(
+        "ticket_create",
+        f"Ticket creation via POST /api/v1/tickets ({SECONDS:.0f} s per level)",
+        rows,
+        "Goal: >= 300 creates/s at p99 <= 50 ms; commit-to-Kafka p99 <= 50 ms.",
+    )

@@ -1,0 +1,4 @@
+from stopclock_shared.alembic_env import run_migrations
+from stopclock_escalation.models import metadata
+
+run_migrations(metadata)

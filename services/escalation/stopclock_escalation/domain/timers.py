@@ -1,0 +1,206 @@
+"""The escalation ladder of an open episode: reminders 1..N, then the final step.
+
+``fire`` is event-time based: every step due by ``now`` happens, in order, each
+once, stamped with the instant it was *due* (not when the timer ran), and decided
+with the facts as they stood at that instant. A timer that runs late therefore
+gives the same result as one that ran on time, and running it twice is harmless.
+
+Levels: reminder n has level n (of N); the final step is the next rung, N + 1.
+
+Counting unanswered episodes for the decision: the requester's past episodes that
+started in the policy's window and were unanswered at the step's instant, plus the
+current one, which is unanswered at that point. So with the default minimum of 2,
+one earlier unanswered episode in 90 days is enough to escalate a blocked ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from stopclock_escalation.domain.decision import Decision, NextStep, decide_final, next_step_for
+from stopclock_escalation.domain.episode import EpisodeState, WaitingEpisode
+from stopclock_escalation.domain.resolution_text import auto_resolve_text
+from stopclock_escalation.domain.responsiveness import unanswered_in_window
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """The next step of an episode and when it is due."""
+
+    kind: Literal["reminder", "final"]
+    level: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterFacts:
+    """What the decision needs to know about the requester and ticket, latest known.
+
+    ``history`` is the requester's episodes (the current one may be included; it is
+    recognised by id and never counted twice).
+    """
+
+    work_blocked: bool
+    difficult: bool
+    manager_known: bool
+    locale: str | None = None
+    history: Sequence[WaitingEpisode] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RequesterReminded:
+    ticket_id: str
+    episode_id: str
+    level: int
+    of: int
+    next_step: NextStep
+    # When the final step will happen if nobody answers: the date a mail can promise.
+    deadline: datetime
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerEscalated:
+    ticket_id: str
+    episode_id: str
+    level: int
+    # True when no manager is on record and the desk manager is told instead.
+    to_desk_manager: bool
+    desk_manager_email: str
+    unanswered_episodes: int
+    at: datetime
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketAutoResolved:
+    """Ask the ticket service to resolve with reason ``no_response`` and this resolution."""
+
+    ticket_id: str
+    episode_id: str
+    level: int
+    reminders: int
+    resolution: str
+    at: datetime
+    detail: str
+
+
+EscalationAction = RequesterReminded | ManagerEscalated | TicketAutoResolved
+NO_RESPONSE_REASON = "no_response"  # ``reason`` of the resolve command
+
+
+def next_timer(episode: WaitingEpisode) -> Timer | None:
+    """The step to schedule next, or None when the episode has ended."""
+    if episode.state is not EpisodeState.OPEN:
+        return None
+    if episode.reminders_sent < episode.reminder_count:
+        level = episode.reminders_sent + 1
+        return Timer("reminder", level, episode.reminders_at[level - 1])
+    return Timer("final", episode.reminder_count + 1, episode.final_at)
+
+
+def _unanswered_including_current(
+    episode: WaitingEpisode, facts: RequesterFacts, at: datetime
+) -> int:
+    past = [e for e in facts.history if e.id != episode.id]
+    window = episode.policy.manager_escalation.window_days
+    return unanswered_in_window(past, at, window) + 1
+
+
+def _decide(episode: WaitingEpisode, facts: RequesterFacts, at: datetime) -> tuple[Decision, int]:
+    rule = episode.policy.manager_escalation
+    unanswered = _unanswered_including_current(episode, facts, at)
+    decision = decide_final(
+        work_blocked=facts.work_blocked,
+        unanswered_episodes_in_window=unanswered,
+        min_unresponsive_episodes=rule.min_unresponsive_episodes,
+        difficult=facts.difficult,
+        manager_known=facts.manager_known,
+        requires_work_blocked=rule.requires_work_blocked,
+    )
+    return decision, unanswered
+
+
+def _remind(
+    episode: WaitingEpisode, timer: Timer, facts: RequesterFacts
+) -> tuple[WaitingEpisode, RequesterReminded]:
+    of = episode.reminder_count
+    if timer.level < of:
+        step = NextStep.REMINDER
+    else:
+        step = next_step_for(_decide(episode, facts, timer.at)[0])
+    action = RequesterReminded(
+        ticket_id=episode.ticket_id,
+        episode_id=episode.id,
+        level=timer.level,
+        of=of,
+        next_step=step,
+        deadline=episode.final_at,
+        at=timer.at,
+        detail=f"reminder {timer.level} of {of}; next step: {step}",
+    )
+    return replace(episode, reminders_sent=timer.level), action
+
+
+def _final(
+    episode: WaitingEpisode, timer: Timer, facts: RequesterFacts
+) -> tuple[WaitingEpisode, EscalationAction]:
+    decision, unanswered = _decide(episode, facts, timer.at)
+    policy = episode.policy
+    if decision is Decision.AUTO_RESOLVE:
+        reminders = episode.reminders_sent
+        resolved = TicketAutoResolved(
+            ticket_id=episode.ticket_id,
+            episode_id=episode.id,
+            level=timer.level,
+            reminders=reminders,
+            resolution=auto_resolve_text(reminders, facts.locale),
+            at=timer.at,
+            detail=f"no answer after {reminders} reminder(s); resolved for lack of response",
+        )
+        return replace(episode, state=EpisodeState.AUTO_RESOLVED, ended_at=timer.at), resolved
+    to_desk = decision is Decision.ESCALATE_TO_DESK_MANAGER
+    who = (
+        "the requester has no manager on record, so the desk manager is told"
+        if to_desk
+        else "escalated to the requester's manager"
+    )
+    detail = (
+        f"no answer after {episode.reminders_sent} reminder(s); {unanswered} unanswered "
+        f"episode(s) in {policy.manager_escalation.window_days} days; {who}"
+    )
+    escalated = ManagerEscalated(
+        ticket_id=episode.ticket_id,
+        episode_id=episode.id,
+        level=timer.level,
+        to_desk_manager=to_desk,
+        desk_manager_email=policy.desk_manager_email,
+        unanswered_episodes=unanswered,
+        at=timer.at,
+        detail=detail,
+    )
+    return replace(episode, state=EpisodeState.ESCALATED_TO_MANAGER, ended_at=timer.at), escalated
+
+
+def fire(
+    episode: WaitingEpisode, now: datetime, facts: RequesterFacts
+) -> tuple[WaitingEpisode, tuple[EscalationAction, ...]]:
+    """Take every step due by ``now``; returns the new episode and what happened.
+
+    Steps already taken are never repeated; an ended episode yields nothing.
+    """
+    actions: list[EscalationAction] = []
+    timer = next_timer(episode)
+    while timer is not None and timer.at <= now:
+        action: EscalationAction
+        if timer.kind == "reminder":
+            episode, action = _remind(episode, timer, facts)
+        else:
+            episode, action = _final(episode, timer, facts)
+        actions.append(action)
+        timer = next_timer(episode)
+    return episode, tuple(actions)

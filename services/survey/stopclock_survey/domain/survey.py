@@ -1,0 +1,161 @@
+"""A satisfaction survey: ``sent → answered | expired``, answered at most once.
+
+A rating of 2 or less, or "not resolved", is negative feedback (the desk manager is
+told); "not resolved" also asks the ticket service to reopen the ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from stopclock_survey.domain.errors import (
+    AlreadyAnswered,
+    FieldError,
+    InvalidAnswer,
+    SurveyExpired,
+)
+
+RATINGS = range(1, 6)
+NEGATIVE_AT_OR_BELOW = 2
+# Long enough for a real story, short enough that a form cannot be used to store files.
+MAX_COMMENT_LENGTH = 2000
+# A fortnight covers holidays; older answers describe memory rather than the service.
+SURVEY_VALIDITY = timedelta(days=14)
+
+
+class SurveyStatus(StrEnum):
+    SENT = "sent"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    id: str
+    ticket_id: str
+    requester_id: str
+    sent_at: datetime
+    expires_at: datetime
+    status: SurveyStatus = SurveyStatus.SENT
+    rating: int | None = None
+    resolved: bool | None = None
+    comment: str | None = None
+    answered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SurveyAnswered:
+    survey_id: str
+    ticket_id: str
+    rating: int
+    resolved: bool
+    comment: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NegativeFeedbackGiven:
+    """Same content as the answer; a complaint to recover from, not noise."""
+
+    survey_id: str
+    ticket_id: str
+    rating: int
+    resolved: bool
+    comment: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReopenRequested:
+    """The requester says the issue is not resolved: reopen the ticket."""
+
+    survey_id: str
+    ticket_id: str
+    at: datetime
+
+
+SurveyEvent = SurveyAnswered | NegativeFeedbackGiven | ReopenRequested
+
+
+def new_survey(
+    *,
+    survey_id: str,
+    ticket_id: str,
+    requester_id: str,
+    sent_at: datetime,
+    valid_for: timedelta = SURVEY_VALIDITY,
+) -> Survey:
+    """A survey sent at ``sent_at`` that takes answers until ``sent_at + valid_for``."""
+    return Survey(
+        id=survey_id,
+        ticket_id=ticket_id,
+        requester_id=requester_id,
+        sent_at=sent_at,
+        expires_at=sent_at + valid_for,
+    )
+
+
+def is_negative(rating: int, resolved: bool) -> bool:
+    """Negative feedback: a rating of 2 or less, or the issue not resolved."""
+    return rating <= NEGATIVE_AT_OR_BELOW or not resolved
+
+
+def clean_comment(comment: str) -> str | None:
+    """Trimmed comment, None when blank. NUL is dropped: PostgreSQL text cannot hold it."""
+    text = comment.replace("\x00", "").strip()
+    return text or None
+
+
+def _answer_errors(rating: int, comment: str | None) -> tuple[FieldError, ...]:
+    errors: list[FieldError] = []
+    # bool is an int in Python; True must not pass as a rating of 1.
+    if isinstance(rating, bool) or rating not in RATINGS:
+        errors.append(FieldError("rating", "must be a whole number from 1 to 5"))
+    if comment is not None and len(comment) > MAX_COMMENT_LENGTH:
+        errors.append(FieldError("comment", f"must be at most {MAX_COMMENT_LENGTH} characters"))
+    return tuple(errors)
+
+
+def answer(
+    survey: Survey, *, rating: int, resolved: bool, comment: str, now: datetime
+) -> tuple[Survey, tuple[SurveyEvent, ...]]:
+    """Store the one answer of ``survey`` at ``now``.
+
+    Raises ``AlreadyAnswered``, then ``SurveyExpired`` (also when the expiry time has
+    passed but the survey was not marked yet), then ``InvalidAnswer``.
+    """
+    if survey.status is SurveyStatus.ANSWERED:
+        raise AlreadyAnswered(f"survey {survey.id} was already answered")
+    if survey.status is SurveyStatus.EXPIRED or now >= survey.expires_at:
+        raise SurveyExpired(f"survey {survey.id} expired at {survey.expires_at.isoformat()}")
+    text = clean_comment(comment)
+    errors = _answer_errors(rating, text)
+    if errors:
+        raise InvalidAnswer(errors)
+    answered = replace(
+        survey,
+        status=SurveyStatus.ANSWERED,
+        rating=rating,
+        resolved=resolved,
+        comment=text,
+        answered_at=now,
+    )
+    events: list[SurveyEvent] = [
+        SurveyAnswered(survey.id, survey.ticket_id, rating, resolved, text, now)
+    ]
+    if is_negative(rating, resolved):
+        events.append(
+            NegativeFeedbackGiven(survey.id, survey.ticket_id, rating, resolved, text, now)
+        )
+    if not resolved:
+        events.append(ReopenRequested(survey.id, survey.ticket_id, now))
+    return answered, tuple(events)
+
+
+def expire(survey: Survey, now: datetime) -> Survey:
+    """Mark a still-unanswered survey expired once ``now`` reaches its expiry; else unchanged."""
+    if survey.status is SurveyStatus.SENT and now >= survey.expires_at:
+        return replace(survey, status=SurveyStatus.EXPIRED)
+    return survey
