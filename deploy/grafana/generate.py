@@ -1,0 +1,806 @@
+"""Generate the Stopclock Grafana dashboards into deploy/grafana/dashboards/.
+
+The JSON files are what Grafana loads (provisioning, and the Kubernetes ConfigMaps made by
+deploy/k8s/sync_monitoring.py); this script is where they are edited. Standard library only.
+
+    python deploy/grafana/generate.py           # rewrite the JSON files
+    python deploy/grafana/generate.py --check   # exit 1 if they differ from what it would write
+
+Every PromQL expression here must parse and use only metrics of docs/metrics.md;
+tests/unit/ops/test_grafana_dashboards.py checks both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# The Grafana image pinned in docker-compose.yml, and the dashboard schema version it writes.
+GRAFANA_VERSION = "12.0.0"
+SCHEMA_VERSION = 41
+
+SERVICES = ("ticket", "sla", "notification", "escalation", "survey")
+DASHBOARD_DIR = Path(__file__).resolve().parent / "dashboards"
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+GRID_WIDTH = 24
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Query:
+    """One PromQL target of a panel."""
+
+    expr: str
+    legend: str = ""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A colour from `value` upwards; the first step of a panel starts at minus infinity."""
+
+    value: float | None
+    color: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A panel: `kind` is a Grafana panel type (timeseries, stat or bargauge)."""
+
+    title: str
+    description: str
+    queries: tuple[Query, ...]
+    kind: str = "timeseries"
+    unit: str = "short"
+    width: int = 12
+    height: int = 8
+    stacked: bool = False
+    thresholds: tuple[Threshold, ...] = (Threshold(None, "green"),)
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """A titled row of panels, laid out left to right and wrapped at the grid width."""
+
+    title: str
+    panels: tuple[Panel, ...]
+
+
+def rate(selector: str, window: str = "$__rate_interval") -> str:
+    """Per-second rate over Grafana's rate interval (at least four scrapes)."""
+    return f"rate({selector}[{window}])"
+
+
+def quantile(q: float, histogram: str, matchers: str = "", by: str = "le") -> str:
+    """The q-quantile of a histogram metric, from its _bucket series."""
+    selector = f"{histogram}_bucket{{{matchers}}}" if matchers else f"{histogram}_bucket"
+    return f"histogram_quantile({q}, sum by ({by}) ({rate(selector)}))"
+
+
+def csat(window: str, by: str = "") -> str:
+    """Share of satisfied survey answers (rating 4-5) over a window, optionally split."""
+    total = f"sum by ({by}) " if by else "sum"
+    answered = "stopclock_surveys_answered_total"
+    return (
+        f'{total}(increase({answered}{{satisfied="true"}}[{window}]))'
+        f" / {total}(increase({answered}[{window}]))"
+    )
+
+
+def overview_rows() -> tuple[Row, ...]:
+    """The desk: tickets, SLA clocks, chasing requesters, satisfaction and mail."""
+    breaches_24h = "sum(increase(stopclock_sla_breaches_total[24h]))"
+    met_24h = "sum(increase(stopclock_sla_met_total[24h]))"
+    return (
+        Row(
+            "Tickets",
+            (
+                Panel(
+                    "Open tickets by status",
+                    "Tickets not closed or cancelled, by status.",
+                    (Query("sum by (status) (stopclock_tickets_open)", "{{status}}"),),
+                    kind="bargauge",
+                    width=8,
+                ),
+                Panel(
+                    "Open tickets by priority",
+                    "Tickets not closed or cancelled, by priority (P1 is the most urgent).",
+                    (Query("sum by (priority) (stopclock_tickets_open)", "{{priority}}"),),
+                    kind="bargauge",
+                    width=8,
+                ),
+                Panel(
+                    "Tickets created per hour",
+                    "New incidents and service requests.",
+                    (
+                        Query(
+                            "sum by (type) (increase(stopclock_tickets_created_total[1h]))",
+                            "{{type}}",
+                        ),
+                    ),
+                    width=8,
+                    stacked=True,
+                ),
+                Panel(
+                    "Open tickets over time",
+                    "Open tickets by status; a growing waiting_on_user band means requesters"
+                    " are slow to answer.",
+                    (Query("sum by (status) (stopclock_tickets_open)", "{{status}}"),),
+                    stacked=True,
+                ),
+                Panel(
+                    "Status changes per hour",
+                    "Transitions applied, by the status reached.",
+                    (
+                        Query(
+                            "sum by (to_status) (increase(stopclock_ticket_transitions_total[1h]))",
+                            "to {{to_status}}",
+                        ),
+                    ),
+                    stacked=True,
+                ),
+            ),
+        ),
+        Row(
+            "SLA",
+            (
+                Panel(
+                    "Clocks running and paused",
+                    "A clock is paused while its ticket waits on the requester.",
+                    (
+                        Query(
+                            'sum by (state) (stopclock_sla_clocks{state=~"running|paused"})',
+                            "{{state}}",
+                        ),
+                    ),
+                    width=12,
+                ),
+                Panel(
+                    "Breaches per hour",
+                    "SLA targets missed, by priority and target.",
+                    (
+                        Query(
+                            "sum by (priority, target) "
+                            "(increase(stopclock_sla_breaches_total[1h]))",
+                            "{{priority}} {{target}}",
+                        ),
+                    ),
+                    width=12,
+                    stacked=True,
+                ),
+                Panel(
+                    "Breaches (24 h)",
+                    "SLA targets missed over the last 24 hours.",
+                    (Query(breaches_24h),),
+                    kind="stat",
+                    width=6,
+                    thresholds=(
+                        Threshold(None, "green"),
+                        Threshold(1, "orange"),
+                        Threshold(10, "red"),
+                    ),
+                ),
+                Panel(
+                    "Targets met (24 h)",
+                    "Share of the clocks that ended in the last 24 hours within their target.",
+                    (Query(f"{met_24h} / ({met_24h} + {breaches_24h})"),),
+                    kind="stat",
+                    unit="percentunit",
+                    width=6,
+                    thresholds=(
+                        Threshold(None, "red"),
+                        Threshold(0.9, "orange"),
+                        Threshold(0.95, "green"),
+                    ),
+                ),
+                Panel(
+                    "Warnings per hour",
+                    "Warnings sent at the configured fractions of a target (50 %, 75 %, 90 %).",
+                    (
+                        Query(
+                            "sum by (target) (increase(stopclock_sla_warnings_total[1h]))",
+                            "{{target}}",
+                        ),
+                    ),
+                    width=12,
+                    stacked=True,
+                ),
+            ),
+        ),
+        Row(
+            "Chasing requesters",
+            (
+                Panel(
+                    "Reminders, escalations and auto-resolves per hour",
+                    "What the escalation service did about requesters who do not answer.",
+                    (
+                        Query("sum(increase(stopclock_reminders_total[1h]))", "reminders"),
+                        Query(
+                            "sum by (to) (increase(stopclock_manager_escalations_total[1h]))",
+                            "escalated to {{to}}",
+                        ),
+                        Query("sum(increase(stopclock_auto_resolves_total[1h]))", "auto-resolved"),
+                    ),
+                    width=16,
+                ),
+                Panel(
+                    "Tickets waiting on the requester",
+                    "Waiting episodes open now.",
+                    (Query("sum(stopclock_waiting_episodes_open)"),),
+                    kind="stat",
+                    width=8,
+                ),
+            ),
+        ),
+        Row(
+            "Satisfaction",
+            (
+                Panel(
+                    "CSAT after an SLA breach and without",
+                    "Share of satisfied answers (rating 4-5) over a sliding day, for tickets"
+                    " whose SLA was breached (true) and the others (false).",
+                    (Query(csat("1d", by="after_breach"), "after breach: {{after_breach}}"),),
+                    unit="percentunit",
+                    min=0,
+                    max=1,
+                ),
+                Panel(
+                    "CSAT (7 d)",
+                    "Share of satisfied answers over the last 7 days.",
+                    (Query(csat("7d")),),
+                    kind="stat",
+                    unit="percentunit",
+                    width=4,
+                    thresholds=(
+                        Threshold(None, "red"),
+                        Threshold(0.7, "orange"),
+                        Threshold(0.85, "green"),
+                    ),
+                ),
+                Panel(
+                    "Survey response rate (7 d)",
+                    "Answers over invitations sent in the last 7 days.",
+                    (
+                        Query(
+                            "sum(increase(stopclock_surveys_answered_total[7d]))"
+                            " / sum(increase(stopclock_surveys_sent_total[7d]))"
+                        ),
+                    ),
+                    kind="stat",
+                    unit="percentunit",
+                    width=4,
+                ),
+                Panel(
+                    "Negative answers (7 d)",
+                    "Ratings of 2 or less, or 'not resolved': each one reached the desk manager.",
+                    (Query("sum(increase(stopclock_surveys_negative_total[7d]))"),),
+                    kind="stat",
+                    width=4,
+                    thresholds=(Threshold(None, "green"), Threshold(1, "orange")),
+                ),
+            ),
+        ),
+        Row(
+            "Mail",
+            (
+                Panel(
+                    "Mails per hour",
+                    "Sent, failed attempts (retried) and dead mails (never delivered).",
+                    (
+                        Query("sum(increase(stopclock_mails_sent_total[1h]))", "sent"),
+                        Query("sum(increase(stopclock_mails_failed_total[1h]))", "failed"),
+                        Query("sum(increase(stopclock_mails_dead_total[1h]))", "dead"),
+                    ),
+                ),
+                Panel(
+                    "Event to SMTP, p95 by kind",
+                    "From the time of the event that caused a mail to the SMTP server"
+                    " accepting it.",
+                    (
+                        Query(
+                            quantile(0.95, "stopclock_mail_end_to_end_seconds", by="kind, le"),
+                            "{{kind}}",
+                        ),
+                    ),
+                    unit="s",
+                ),
+            ),
+        ),
+    )
+
+
+def service_rows() -> tuple[Row, ...]:
+    """RED of one service (the `service` variable): HTTP, consumers, outbox, timers."""
+    svc = 'service="$service"'
+    requests = f"stopclock_http_requests_total{{{svc}}}"
+    errors = f'stopclock_http_requests_total{{{svc}, status=~"5.."}}'
+    client_errors = f'stopclock_http_requests_total{{{svc}, status=~"4.."}}'
+    return (
+        Row(
+            "Health",
+            (
+                Panel(
+                    "Ready replicas",
+                    "Replicas whose /readyz answers 200 (database and Kafka reachable).",
+                    (Query(f"sum(stopclock_ready{{{svc}}})"),),
+                    kind="stat",
+                    width=6,
+                    thresholds=(Threshold(None, "red"), Threshold(1, "green")),
+                ),
+                Panel(
+                    "Scraped replicas up",
+                    "Replicas Prometheus could scrape at the last attempt.",
+                    (Query(f"sum(up{{{svc}}})"),),
+                    kind="stat",
+                    width=6,
+                    thresholds=(Threshold(None, "red"), Threshold(1, "green")),
+                ),
+                Panel(
+                    "Requests per second",
+                    "All routes.",
+                    (Query(f"sum({rate(requests)})"),),
+                    kind="stat",
+                    unit="reqps",
+                    width=6,
+                ),
+                Panel(
+                    "Server errors",
+                    "Share of requests answered 5xx.",
+                    (Query(f"sum({rate(errors)}) / sum({rate(requests)})"),),
+                    kind="stat",
+                    unit="percentunit",
+                    width=6,
+                    thresholds=(
+                        Threshold(None, "green"),
+                        Threshold(0.01, "orange"),
+                        Threshold(0.05, "red"),
+                    ),
+                ),
+            ),
+        ),
+        Row(
+            "HTTP",
+            (
+                Panel(
+                    "Requests by route",
+                    "Rate of requests by route template.",
+                    (Query(f"sum by (route) ({rate(requests)})", "{{route}}"),),
+                    unit="reqps",
+                    width=8,
+                ),
+                Panel(
+                    "Error ratio",
+                    "Share of requests answered 5xx (bugs, broken dependencies) and 4xx"
+                    " (bad input, auth).",
+                    (
+                        Query(f"sum({rate(errors)}) / sum({rate(requests)})", "5xx"),
+                        Query(f"sum({rate(client_errors)}) / sum({rate(requests)})", "4xx"),
+                    ),
+                    unit="percentunit",
+                    width=8,
+                    min=0,
+                    thresholds=(Threshold(None, "green"), Threshold(0.05, "red")),
+                ),
+                Panel(
+                    "Latency",
+                    "Time to answer, all routes.",
+                    tuple(
+                        Query(
+                            quantile(q, "stopclock_http_request_duration_seconds", svc),
+                            f"p{round(q * 100)}",
+                        )
+                        for q in (0.5, 0.95, 0.99)
+                    ),
+                    unit="s",
+                    width=8,
+                ),
+            ),
+        ),
+        Row(
+            "Kafka consumers",
+            (
+                Panel(
+                    "Messages by topic and outcome",
+                    "applied, duplicate (already processed), ignored (unknown type), dlq and"
+                    " error (retried).",
+                    (
+                        Query(
+                            "sum by (topic, outcome) "
+                            f"({rate(f'stopclock_consumer_messages_total{{{svc}}}')})",
+                            "{{topic}} {{outcome}}",
+                        ),
+                    ),
+                    unit="ops",
+                    stacked=True,
+                ),
+                Panel(
+                    "Processing time p95 by topic",
+                    "Decode, apply and commit one message.",
+                    (
+                        Query(
+                            quantile(
+                                0.95, "stopclock_consumer_processing_seconds", svc, by="topic, le"
+                            ),
+                            "{{topic}}",
+                        ),
+                    ),
+                    unit="s",
+                ),
+                Panel(
+                    "Lag by topic",
+                    "Messages not yet processed, summed over partitions.",
+                    (
+                        Query(
+                            f"sum by (topic) (stopclock_consumer_lag_messages{{{svc}}})",
+                            "{{topic}}",
+                        ),
+                    ),
+                    width=8,
+                ),
+                Panel(
+                    "Lag of the most behind partition",
+                    "One partition far behind the others points at a message that keeps failing.",
+                    (
+                        Query(
+                            f"max by (topic) (stopclock_consumer_lag_messages{{{svc}}})",
+                            "{{topic}}",
+                        ),
+                    ),
+                    width=8,
+                ),
+                Panel(
+                    "Dead-lettered messages",
+                    "Messages sent to <topic>.dlq, by source topic.",
+                    (
+                        Query(
+                            "sum by (topic) "
+                            f"(increase(stopclock_dlq_messages_total{{{svc}}}[$__rate_interval]))",
+                            "{{topic}}",
+                        ),
+                    ),
+                    width=8,
+                    thresholds=(Threshold(None, "green"), Threshold(1, "red")),
+                ),
+            ),
+        ),
+        Row(
+            "Outbox",
+            (
+                Panel(
+                    "Unsent rows",
+                    "Outbox rows waiting for the relay.",
+                    (Query(f"sum(stopclock_outbox_backlog_rows{{{svc}}})", "rows"),),
+                ),
+                Panel(
+                    "Oldest unsent row",
+                    "The alert fires above 60 s.",
+                    (Query(f"max(stopclock_outbox_oldest_unsent_age_seconds{{{svc}}})", "age"),),
+                    unit="s",
+                    thresholds=(Threshold(None, "green"), Threshold(60, "red")),
+                ),
+                Panel(
+                    "Published per second by topic",
+                    "Outbox rows acknowledged by the broker.",
+                    (
+                        Query(
+                            "sum by (topic) "
+                            f"({rate(f'stopclock_outbox_published_total{{{svc}}}')})",
+                            "{{topic}}",
+                        ),
+                    ),
+                    unit="ops",
+                ),
+                Panel(
+                    "Commit to broker ack",
+                    "From the transaction that wrote an event to Kafka's acknowledgement.",
+                    tuple(
+                        Query(
+                            quantile(q, "stopclock_outbox_publish_latency_seconds", svc),
+                            f"p{round(q * 100)}",
+                        )
+                        for q in (0.5, 0.99)
+                    ),
+                    unit="s",
+                ),
+            ),
+        ),
+        Row(
+            "Timers (sla and escalation services)",
+            (
+                Panel(
+                    "SLA timer lag",
+                    "Fired minus due; the alert fires when p99 stays above 1 s.",
+                    tuple(
+                        Query(quantile(q, "stopclock_sla_timer_lag_seconds"), f"p{round(q * 100)}")
+                        for q in (0.5, 0.99)
+                    ),
+                    unit="s",
+                    width=8,
+                    thresholds=(Threshold(None, "green"), Threshold(1, "red")),
+                ),
+                Panel(
+                    "Escalation timer lag",
+                    "Reminders and escalations: fired minus due.",
+                    tuple(
+                        Query(
+                            quantile(q, "stopclock_escalation_timer_lag_seconds"),
+                            f"p{round(q * 100)}",
+                        )
+                        for q in (0.5, 0.99)
+                    ),
+                    unit="s",
+                    width=8,
+                ),
+                Panel(
+                    "SLA timers scheduled",
+                    "Timers held in memory, by replica.",
+                    (Query("sum by (instance) (stopclock_sla_timers_scheduled)", "{{instance}}"),),
+                    width=8,
+                ),
+            ),
+        ),
+    )
+
+
+def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> Json:
+    """The Grafana JSON of one panel at grid position (x, y)."""
+    instant = panel.kind != "timeseries"
+    defaults: Json = {
+        "unit": panel.unit,
+        "color": {"mode": "thresholds" if instant else "palette-classic"},
+        "thresholds": {
+            "mode": "absolute",
+            "steps": [{"color": t.color, "value": t.value} for t in panel.thresholds],
+        },
+    }
+    if panel.min is not None:
+        defaults["min"] = panel.min
+    if panel.max is not None:
+        defaults["max"] = panel.max
+    reduce = {"calcs": ["lastNotNull"], "fields": "", "values": False}
+    options: Json
+    if panel.kind == "timeseries":
+        defaults["custom"] = {
+            "drawStyle": "line",
+            "lineWidth": 1,
+            "fillOpacity": 30 if panel.stacked else 10,
+            "showPoints": "never",
+            "spanNulls": False,
+            "stacking": {"group": "A", "mode": "normal" if panel.stacked else "none"},
+            "thresholdsStyle": {"mode": "line" if len(panel.thresholds) > 1 else "off"},
+        }
+        options = {
+            "legend": {
+                "calcs": [],
+                "displayMode": "list",
+                "placement": "bottom",
+                "showLegend": True,
+            },
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        }
+    elif panel.kind == "stat":
+        options = {
+            "reduceOptions": reduce,
+            "colorMode": "value",
+            "graphMode": "none",
+            "justifyMode": "auto",
+            "orientation": "auto",
+            "textMode": "auto",
+            "wideLayout": True,
+            "showPercentChange": False,
+        }
+    elif panel.kind == "bargauge":
+        options = {
+            "reduceOptions": reduce,
+            "displayMode": "gradient",
+            "orientation": "horizontal",
+            "showUnfilled": True,
+            "valueMode": "color",
+            "namePlacement": "auto",
+            "sizing": "auto",
+            "minVizHeight": 16,
+            "minVizWidth": 8,
+            "maxVizHeight": 300,
+        }
+    else:
+        raise ValueError(f"unknown panel kind {panel.kind!r}")
+    return {
+        "id": panel_id,
+        "type": panel.kind,
+        "title": panel.title,
+        "description": panel.description,
+        "datasource": DATASOURCE,
+        "gridPos": {"h": panel.height, "w": panel.width, "x": x, "y": y},
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": options,
+        "targets": [
+            {
+                "datasource": DATASOURCE,
+                "editorMode": "code",
+                "expr": query.expr,
+                "instant": instant,
+                "range": not instant,
+                "legendFormat": query.legend or "__auto",
+                "refId": chr(ord("A") + index),
+            }
+            for index, query in enumerate(panel.queries)
+        ],
+    }
+
+
+def layout(rows: Sequence[Row]) -> list[Json]:
+    """Row headers and panels with ids and grid positions, top to bottom."""
+    panels: list[Json] = []
+    y = 0
+    next_id = 1
+    for row in rows:
+        panels.append(
+            {
+                "id": next_id,
+                "type": "row",
+                "title": row.title,
+                "collapsed": False,
+                "gridPos": {"h": 1, "w": GRID_WIDTH, "x": 0, "y": y},
+                "panels": [],
+            }
+        )
+        next_id += 1
+        y += 1
+        x = 0
+        line_height = 0
+        for panel in row.panels:
+            if x + panel.width > GRID_WIDTH:
+                y += line_height
+                x, line_height = 0, 0
+            panels.append(panel_json(panel, next_id, x, y))
+            next_id += 1
+            x += panel.width
+            line_height = max(line_height, panel.height)
+        y += line_height
+    return panels
+
+
+def datasource_variable() -> Json:
+    """The `datasource` variable every panel uses; defaults to the provisioned Prometheus."""
+    return {
+        "name": "datasource",
+        "label": "Data source",
+        "type": "datasource",
+        "query": "prometheus",
+        "current": {"text": "Prometheus", "value": "prometheus"},
+        "hide": 0,
+        "includeAll": False,
+        "multi": False,
+        "options": [],
+        "refresh": 1,
+        "regex": "",
+        "skipUrlSync": False,
+    }
+
+
+def service_variable() -> Json:
+    """The `service` variable of the RED dashboard."""
+    # A fixed list rather than a label_values() query: the five services are the contract.
+    return {
+        "name": "service",
+        "label": "Service",
+        "type": "custom",
+        "query": ",".join(SERVICES),
+        "current": {"text": SERVICES[0], "value": SERVICES[0]},
+        "options": [
+            {"selected": name == SERVICES[0], "text": name, "value": name} for name in SERVICES
+        ],
+        "hide": 0,
+        "includeAll": False,
+        "multi": False,
+        "skipUrlSync": False,
+    }
+
+
+def dashboard(
+    uid: str, title: str, description: str, rows: Sequence[Row], variables: Sequence[Json]
+) -> Json:
+    """A whole dashboard in Grafana's classic JSON model at SCHEMA_VERSION."""
+    return {
+        "uid": uid,
+        "title": title,
+        "description": description,
+        "tags": ["stopclock"],
+        "editable": True,
+        "fiscalYearStartMonth": 0,
+        "graphTooltip": 1,
+        "id": None,
+        "links": [
+            {
+                "title": "Stopclock dashboards",
+                "type": "dashboards",
+                "tags": ["stopclock"],
+                "asDropdown": True,
+                "includeVars": False,
+                "keepTime": True,
+                "icon": "external link",
+                "targetBlank": False,
+                "tooltip": "",
+                "url": "",
+            }
+        ],
+        "annotations": {
+            "list": [
+                {
+                    "builtIn": 1,
+                    "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+                    "enable": True,
+                    "hide": True,
+                    "iconColor": "rgba(0, 211, 255, 1)",
+                    "name": "Annotations & Alerts",
+                    "type": "dashboard",
+                }
+            ]
+        },
+        "panels": layout(rows),
+        "refresh": "30s",
+        "schemaVersion": SCHEMA_VERSION,
+        "templating": {"list": list(variables)},
+        "time": {"from": "now-6h", "to": "now"},
+        "timepicker": {},
+        "timezone": "browser",
+        "version": 1,
+        "weekStart": "",
+    }
+
+
+def dashboards() -> dict[str, Json]:
+    """File name -> dashboard, for every dashboard Stopclock ships."""
+    return {
+        "stopclock-overview.json": dashboard(
+            "stopclock-overview",
+            "Stopclock / Desk overview",
+            "Open tickets, SLA clocks and breaches, chasing of requesters, satisfaction, mail.",
+            overview_rows(),
+            [datasource_variable()],
+        ),
+        "stopclock-service.json": dashboard(
+            "stopclock-service",
+            "Stopclock / Service RED",
+            "Rate, errors and duration of one service, its Kafka consumers and its outbox.",
+            service_rows(),
+            [datasource_variable(), service_variable()],
+        ),
+    }
+
+
+def render(board: Json) -> str:
+    """The file content of a dashboard: stable, indented JSON."""
+    return json.dumps(board, indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write (or with --check, compare) every dashboard file; the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args(argv)
+    stale: list[str] = []
+    for name, board in dashboards().items():
+        path = DASHBOARD_DIR / name
+        text = render(board)
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(name)
+        if not args.check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    if args.check and stale:
+        print(f"out of date, run python {Path(__file__).name}: {', '.join(stale)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
