@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -43,3 +45,30 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = True) -
     root.setLevel(level)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+class CorrelationMiddleware:
+    """Bind ``X-Correlation-ID`` (or a new id) for the request: logs and emitted events carry it,
+    and the response echoes it so a caller can follow one request across the services."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = dict(scope.get("headers") or []).get(b"x-correlation-id", b"").decode("latin-1")
+        cid = raw.strip()[:100] or str(uuid.uuid4())
+        token = correlation_id.set(cid)
+
+        async def send_with_header(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-correlation-id", cid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_header)
+        finally:
+            correlation_id.reset(token)

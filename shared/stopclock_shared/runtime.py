@@ -22,7 +22,7 @@ from . import metrics
 from .consumer import EventConsumer
 from .db import make_engine, make_sessionmaker
 from .kafka import make_producer
-from .logs import configure_logging
+from .logs import CorrelationMiddleware, configure_logging
 from .migrate import upgrade
 from .outbox import Outbox, OutboxRelay
 from .problems import install_problem_handlers
@@ -141,6 +141,7 @@ def create_service_app(
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(metrics.HttpMetricsMiddleware, service=service)
+    app.add_middleware(CorrelationMiddleware)
 
     @app.get("/healthz", tags=["ops"], summary="The process is up")
     async def healthz() -> dict[str, str]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from ..logs import correlation_id as current_correlation
+
 
 class Envelope(BaseModel):
     """One event. ``time`` is when it happened, not when it was sent."""
@@ -38,9 +40,15 @@ def new_envelope(
     correlation_id: str | None = None,
     sequence: int | None = None,
 ) -> Envelope:
-    """Build an envelope; a caused event inherits the cause's correlation id."""
+    """Build an envelope; a caused event inherits the cause's correlation id, otherwise the
+    id bound for the current request or event (see ``logs.CorrelationMiddleware``)."""
     event_id = str(uuid.uuid4())
-    correlation = correlation_id or (cause.correlationid if cause else None) or event_id
+    correlation = (
+        correlation_id
+        or (cause.correlationid if cause else None)
+        or current_correlation.get()
+        or event_id
+    )
     return Envelope(
         id=event_id,
         type=type_,

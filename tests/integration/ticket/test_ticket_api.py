@@ -68,7 +68,9 @@ async def test_invalid_body_is_422_with_field_errors(
     assert {"type", "title", "requester_id", "impact", "urgency"} <= fields
 
 
-async def test_unknown_requester_is_422(ticket_api: httpx.AsyncClient, admin: dict[str, str]) -> None:
+async def test_unknown_requester_is_422(
+    ticket_api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
     response = await ticket_api.post(
         "/api/v1/tickets",
         json={
@@ -93,10 +95,12 @@ async def test_created_ticket_has_number_and_matrix_priority(
     request = await open_ticket(
         ticket_api, admin, person["id"], type="service_request", impact="low", urgency="medium"
     )
-    assert incident["number"].startswith("INC") and len(incident["number"]) >= 10
+    assert incident["number"].startswith("INC")
+    assert len(incident["number"]) >= 10
     assert request["number"].startswith("REQ")
     assert (incident["priority"], request["priority"]) == ("P1", "P4")
-    assert incident["status"] == "new" and incident["version"] == 1
+    assert incident["status"] == "new"
+    assert incident["version"] == 1
 
 
 async def test_invalid_transition_is_409_listing_allowed(
@@ -248,7 +252,12 @@ async def test_impact_change_recomputes_priority_and_history_records_everything(
     history = (
         await ticket_api.get(f"/api/v1/tickets/{ticket['id']}/history", headers=admin)
     ).json()["items"]
-    assert [h["action"] for h in history] == ["created", "updated", "status_changed", "status_changed"]
+    assert [h["action"] for h in history] == [
+        "created",
+        "updated",
+        "status_changed",
+        "status_changed",
+    ]
     assert history[1]["changes"]["priority"] == ["P4", "P1"]
     assert all(h["actor_id"] and h["created_at"] for h in history)
 
@@ -262,7 +271,9 @@ async def test_list_is_paginated_with_a_cursor(
     cursor = None
     while True:
         query = f"/api/v1/tickets?requester_id={person['id']}&limit=2"
-        page = (await ticket_api.get(query + (f"&cursor={cursor}" if cursor else ""), headers=admin)).json()
+        page = (
+            await ticket_api.get(query + (f"&cursor={cursor}" if cursor else ""), headers=admin)
+        ).json()
         seen += [t["id"] for t in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:

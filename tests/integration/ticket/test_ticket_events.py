@@ -40,7 +40,10 @@ async def test_created_ticket_event_carries_envelope_and_snapshot(
     requester = snapshot["requester"]
     assert requester["email"] == person["email"]
     assert (requester["timezone"], requester["locale"]) == ("Europe/Paris", "fr")
-    assert (requester["manager_id"], requester["manager_email"]) == (manager["id"], manager["email"])
+    assert (requester["manager_id"], requester["manager_email"]) == (
+        manager["id"],
+        manager["email"],
+    )
 
 
 async def test_events_of_one_ticket_are_ordered_on_one_partition(
@@ -73,7 +76,9 @@ def comment_command(ticket_id: str, body: str) -> bytes:
     )
 
 
-async def comments_of(client: httpx.AsyncClient, headers: dict[str, str], ticket_id: str) -> list[str]:
+async def comments_of(
+    client: httpx.AsyncClient, headers: dict[str, str], ticket_id: str
+) -> list[str]:
     response = await client.get(f"/api/v1/tickets/{ticket_id}/comments", headers=headers)
     return [c["body"] for c in response.json()["items"]]
 
@@ -100,7 +105,9 @@ async def test_same_command_delivered_twice_is_applied_once(
     await send_raw(stack.kafka, TICKETS_COMMANDS, ticket["id"], command)
     await send_raw(stack.kafka, TICKETS_COMMANDS, ticket["id"], command)
     # A later, different command proves both copies of the first were consumed.
-    await send_raw(stack.kafka, TICKETS_COMMANDS, ticket["id"], comment_command(ticket["id"], "next"))
+    await send_raw(
+        stack.kafka, TICKETS_COMMANDS, ticket["id"], comment_command(ticket["id"], "next")
+    )
     found = await wait_comments(ticket_api, admin, ticket["id"], 2)
     assert sorted(found) == ["applied once", "next"]
 
@@ -124,7 +131,10 @@ async def test_malformed_command_goes_to_dlq_and_the_next_one_is_processed(
         await send_raw(stack.kafka, TICKETS_COMMANDS, ticket["id"], garbage)
         await send_raw(stack.kafka, TICKETS_COMMANDS, ticket["id"], unknown_ticket)
         await send_raw(
-            stack.kafka, TICKETS_COMMANDS, ticket["id"], comment_command(ticket["id"], "still alive")
+            stack.kafka,
+            TICKETS_COMMANDS,
+            ticket["id"],
+            comment_command(ticket["id"], "still alive"),
         )
         records = await parked.wait_for(lambda m: m.key == ticket["id"].encode(), count=2)
     assert await wait_comments(ticket_api, admin, ticket["id"], 1) == ["still alive"]
@@ -132,5 +142,29 @@ async def test_malformed_command_goes_to_dlq_and_the_next_one_is_processed(
     assert len(dead) == 2
     assert "specversion" in dead[0]["error"]
     assert dead[0]["value_text"] == garbage.decode()
-    assert dead[0]["topic"] == TICKETS_COMMANDS and dead[0]["consumer"] == "ticket-commands"
+    assert dead[0]["topic"] == TICKETS_COMMANDS
+    assert dead[0]["consumer"] == "ticket-commands"
     assert "does not exist" in dead[1]["error"]
+
+
+async def test_correlation_id_of_the_request_is_carried_by_its_events(
+    ticket_api: httpx.AsyncClient, admin: dict[str, str], stack: Stack
+) -> None:
+    person = await put_person(ticket_api, admin)
+    cid = unique("corr")
+    async with KafkaProbe(stack.kafka, TICKETS_EVENTS) as probe:
+        response = await ticket_api.post(
+            "/api/v1/tickets",
+            json={
+                "type": "service_request",
+                "title": "New laptop",
+                "description": "Mine is 7 years old.",
+                "requester_id": person["id"],
+                "impact": "low",
+                "urgency": "low",
+            },
+            headers={**admin, "X-Correlation-ID": cid},
+        )
+        assert response.headers["x-correlation-id"] == cid
+        [event] = await probe.events_for(response.json()["id"])
+    assert event["correlationid"] == cid
