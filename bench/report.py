@@ -46,7 +46,8 @@ def table(rows: list[dict[str, Any]]) -> str:
 def write(name: str, title: str, rows: list[dict[str, Any]], notes: str = "") -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    text = f"## {title}\n\n{stamp} on {platform.node()} ({platform.processor() or platform.machine()})\n\n"
+    machine = platform.processor() or platform.machine()
+    text = f"## {title}\n\n{stamp} on {platform.node()} ({machine})\n\n"
     text += table(rows) + "\n"
     if notes:
         text += f"\n{notes}\n"
