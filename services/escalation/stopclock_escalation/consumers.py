@@ -2,22 +2,102 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+from aiokafka import ConsumerRecord
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from stopclock_shared.consumer import EventConsumer, Handler
-from stopclock_shared.events.topics import TICKETS_EVENTS, SLA_EVENTS, SURVEYS_EVENTS
+from stopclock_shared.events.envelope import Envelope
+from stopclock_shared.events.models import TicketStatusChanged
+from stopclock_shared.events.topics import SLA_EVENTS, SURVEYS_EVENTS, TICKETS_EVENTS
+from stopclock_shared.events.types import EventType
 from stopclock_shared.runtime import Runtime
 
-HANDLERS: dict[str, Handler] = {}
+from . import notices, waiting
+from .calendars import CALENDAR_UPDATED
+from .ladder_timers import LadderTimers
+from .settings import EscalationSettings
+
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the consumer's transaction has committed (never on rollback)."""
+    event.listen(session.sync_session, "after_commit", lambda _: callback(), once=True)
+
+
+def handlers(
+    timers: LadderTimers, settings: EscalationSettings, runtime: Runtime
+) -> dict[str, Handler]:
+    outbox = runtime.outbox
+    desk = settings.desk_manager_email
+
+    async def status_changed(
+        session: AsyncSession, env: Envelope, data: Any, record: Record
+    ) -> None:
+        assert isinstance(data, TicketStatusChanged)
+        change = waiting.StatusChange(
+            ticket=env.data["ticket"],
+            from_status=data.from_status,
+            to_status=data.to_status,
+            reason=data.reason,
+            actor_id=data.actor_id,
+            at=env.time,
+            partition=record.partition,
+            correlation_id=env.correlationid or env.id,
+        )
+        changes = await waiting.status_changed(session, change, desk)
+        if changes:
+            after_commit(session, lambda: timers.apply(changes))
+
+    async def ticket_changed(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
+        await waiting.remember_snapshot(session, env.data["ticket"])
+
+    async def sla_warning(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
+        alert = notices.SlaAlert.model_validate(env.data)
+        await notices.sla_alert(session, outbox, env, alert, breach=False, desk_manager_email=desk)
+
+    async def sla_breached(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
+        alert = notices.SlaAlert.model_validate(env.data)
+        await notices.sla_alert(session, outbox, env, alert, breach=True, desk_manager_email=desk)
+
+    async def calendar_updated(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
+        await notices.calendar_updated(session, notices.CalendarUpdated.model_validate(env.data))
+
+    async def survey_negative(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
+        feedback = notices.NegativeFeedback.model_validate(env.data)
+        await notices.negative_feedback(session, outbox, env, feedback, desk_manager_email=desk)
+
+    return {
+        EventType.TICKET_STATUS_CHANGED: status_changed,
+        EventType.TICKET_CREATED: ticket_changed,
+        EventType.TICKET_UPDATED: ticket_changed,
+        EventType.TICKET_COMMENTED: ticket_changed,
+        EventType.TICKET_PRIORITY_CHANGED: ticket_changed,
+        EventType.SLA_WARNING: sla_warning,
+        EventType.SLA_BREACHED: sla_breached,
+        CALENDAR_UPDATED: calendar_updated,
+        EventType.SURVEY_NEGATIVE: survey_negative,
+    }
 
 
 def event_consumer(runtime: Runtime) -> EventConsumer:
+    timers: LadderTimers = runtime.extras["timers"]
+    settings = runtime.settings
+    assert isinstance(settings, EscalationSettings)
     return EventConsumer(
-        service=runtime.settings.service_name,
+        service=settings.service_name,
         name="escalation-events",
         topics=[TICKETS_EVENTS, SLA_EVENTS, SURVEYS_EVENTS],
-        handlers=HANDLERS,
+        handlers=handlers(timers, settings, runtime),
         sessionmaker=runtime.sessionmaker,
         processed=runtime.processed,
         producer=runtime.producer,
-        bootstrap=runtime.settings.kafka_bootstrap,
-        group_id=runtime.settings.group_id,
+        bootstrap=settings.kafka_bootstrap,
+        group_id=settings.group_id,
+        on_assigned=timers.on_assigned,
+        on_revoked=timers.on_revoked,
     )

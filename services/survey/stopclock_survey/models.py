@@ -2,7 +2,48 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
 from stopclock_shared.db import common_tables, make_metadata
 
 metadata = make_metadata()
 outbox, processed_events, idempotency_keys = common_tables(metadata)
+
+
+def _ts(name: str, nullable: bool = False) -> Column[object]:
+    if nullable:
+        return Column(name, DateTime(timezone=True))
+    return Column(name, DateTime(timezone=True), nullable=False, server_default=text("now()"))
+
+
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("ticket_id", UUID(as_uuid=True), nullable=False),
+    Column("requester_id", String(200), nullable=False),
+    Column("service", String(200)),
+    # Only the digest of the link's token is kept: a leaked table answers nobody's survey.
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("rating", Integer),
+    Column("resolved", Boolean),
+    Column("comment", Text),
+    _ts("sent_at"),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    _ts("answered_at", nullable=True),
+    # The ticket as it was resolved: the page shows it and the events carry it.
+    Column("ticket", JSONB, nullable=False),
+)
+Index("ix_surveys_ticket", surveys.c.ticket_id, surveys.c.sent_at)
+Index("ix_surveys_sent", surveys.c.sent_at, surveys.c.id)
+Index("ix_surveys_unanswered", surveys.c.expires_at, postgresql_where=surveys.c.status == "sent")
+
+# Tickets one of whose SLA targets was breached, learnt from sla.events (CSAT after breach).
+breached_tickets = Table(
+    "breached_tickets",
+    metadata,
+    Column("ticket_id", UUID(as_uuid=True), primary_key=True),
+    _ts("breached_at"),
+)

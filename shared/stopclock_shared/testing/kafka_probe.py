@@ -40,7 +40,10 @@ class KafkaProbe:
         await self.consumer.stop()
 
     async def wait_for(
-        self, match: Callable[[ConsumerRecord[bytes, bytes]], bool], timeout: float = 15.0, count: int = 1
+        self,
+        match: Callable[[ConsumerRecord[bytes, bytes]], bool],
+        timeout: float = 15.0,
+        count: int = 1,
     ) -> list[ConsumerRecord[bytes, bytes]]:
         """Messages matching ``match`` (at least ``count``) seen before ``timeout``."""
         loop = asyncio.get_running_loop()
@@ -63,7 +66,9 @@ class KafkaProbe:
                 env = orjson.loads(m.value or b"{}")
             except orjson.JSONDecodeError:
                 return False
-            return bool(env.get("subject") == subject and (type_ is None or env.get("type") == type_))
+            return bool(
+                env.get("subject") == subject and (type_ is None or env.get("type") == type_)
+            )
 
         return [orjson.loads(m.value or b"") for m in await self.wait_for(match, timeout, count)]
 

@@ -39,6 +39,7 @@ PER_SERVICE = {
     "stopclock_manager_escalations_total": {"to"},
     "stopclock_auto_resolves_total": set(),
     "stopclock_escalation_timer_lag_seconds": set(),
+    "stopclock_escalation_timers_scheduled": set(),
     "stopclock_waiting_episodes_open": set(),
     "stopclock_surveys_sent_total": set(),
     "stopclock_surveys_answered_total": {"satisfied", "after_breach"},

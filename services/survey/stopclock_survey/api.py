@@ -1,0 +1,91 @@
+"""JSON routes of the survey service; thin: parse, authorize, call a use case, shape."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from stopclock_shared.auth import Principal, PrincipalDep, Role, require_roles
+from stopclock_shared.db import SessionDep
+from stopclock_shared.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+from stopclock_shared.problems import ProblemError, field_error
+
+from . import repository as repo
+from . import service
+from .schemas import StatsRead, SurveyRead
+
+router = APIRouter(prefix="/api/v1", tags=["surveys"])
+Staff = Annotated[
+    Principal, Depends(require_roles(Role.AGENT, Role.MANAGER, Role.ADMIN, Role.SERVICE))
+]
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"description": desc, "content": {"application/problem+json": {}}}
+    for code, desc in {
+        401: "Missing or bad token",
+        403: "Not allowed",
+        422: "Validation error",
+    }.items()
+}
+
+
+@router.get("/surveys", response_model=Page[SurveyRead], responses=PROBLEMS)
+async def list_surveys(
+    session: SessionDep,
+    principal: PrincipalDep,
+    ticket_id: str | None = None,
+    requester_id: str | None = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Any:
+    if not principal.is_staff:
+        if requester_id not in (None, principal.sub):
+            raise ProblemError(403, "Forbidden", "Requesters may only list their own surveys")
+        requester_id = principal.sub
+    tid = _uuid(ticket_id, "ticket_id") if ticket_id else None
+    after = decode_cursor(cursor) if cursor else None
+    if after is not None:
+        _uuid(after[1], "cursor")
+    rows = await repo.list_surveys(session, tid, requester_id, limit, after)
+    items = list(rows[:limit])
+    last = items[-1] if len(rows) > limit and items else None
+    return {
+        "items": items,
+        "next_cursor": encode_cursor(last["sent_at"], last["id"]) if last else None,
+    }
+
+
+@router.get(
+    "/surveys/stats",
+    response_model=StatsRead,
+    responses=PROBLEMS,
+    summary="Sent, answered, response rate and CSAT of the surveys sent in [from, to)",
+)
+async def stats(
+    session: SessionDep,
+    principal: Staff,
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
+    service_: Annotated[str | None, Query(alias="service", max_length=200)] = None,
+) -> Any:
+    if from_ is not None and to is not None and to <= from_:
+        raise field_error("to", "must be after from")
+    figures = await service.csat_stats(session, from_, to, service_)
+    return asdict(figures)
+
+
+def _uuid(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise field_error(field, "must be a uuid") from None
