@@ -51,5 +51,7 @@ fmt: $(STAMP)
 bench: $(STAMP)
 	@$(PY) -m stopclock_shared.localstack bench
 
+## clean: stop, then delete everything the stack keeps (data, logs, venv, Kafka jars)
 clean: stop
+	@if [ -L .local/pg ]; then rm -rf "$$(dirname "$$(readlink -f .local/pg)")"; fi
 	rm -rf .local
