@@ -35,10 +35,25 @@ class Outbox:
         self.channel = f"outbox_{service}"
 
     async def add(self, session: AsyncSession, topic: str, key: str, envelope: Envelope) -> None:
+        await self.add_many(session, topic, [(key, envelope)])
+
+    async def add_many(
+        self, session: AsyncSession, topic: str, events: Sequence[tuple[str, Envelope]]
+    ) -> None:
+        """Write several (key, envelope) events in one INSERT and one NOTIFY."""
+        if not events:
+            return
         await session.execute(
-            insert(self.table).values(
-                event_id=uuid.UUID(envelope.id), topic=topic, key=key, payload=encode(envelope)
-            )
+            insert(self.table),
+            [
+                {
+                    "event_id": uuid.UUID(envelope.id),
+                    "topic": topic,
+                    "key": key,
+                    "payload": encode(envelope),
+                }
+                for key, envelope in events
+            ],
         )
         # Delivered at commit (and folded into one per transaction): wakes the relay at once.
         await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.channel})

@@ -1,18 +1,44 @@
-"""The notification service app."""
+"""The notification service app: mail log and preferences API, the events consumer, senders."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
 from fastapi import FastAPI
 
-from stopclock_shared.runtime import create_service_app
-from stopclock_shared.settings import Settings
+from stopclock_shared.runtime import Runtime, create_service_app
 
+from . import metrics
+from . import repository as repo
+from .api import router
 from .consumers import event_consumer
+from .domain import MANDATORY_KINDS
 from .models import outbox, processed_events
+from .sender import sender_tasks
+from .settings import NotificationSettings
+from .wakeup import wakeup_of
+
+PENDING_GAUGE_SECONDS = 5.0
+
+__all__ = ["NotificationSettings", "create_app"]
 
 
-class NotificationSettings(Settings):
-    service_name: str = "notification"
+async def export_pending(runtime: Runtime) -> None:
+    """Refresh the unsent-mails gauge (a growing figure means SMTP trouble)."""
+    while True:
+        async with runtime.sessionmaker() as session:
+            metrics.MAILS_PENDING.set(await repo.count_unsent(session))
+        await asyncio.sleep(PENDING_GAUGE_SECONDS)
+
+
+def tasks(runtime: Runtime) -> Sequence[tuple[str, Callable[[], Awaitable[None]]]]:
+    settings = runtime.settings
+    assert isinstance(settings, NotificationSettings)
+    return [
+        ("mails-pending-gauge", lambda: export_pending(runtime)),
+        *sender_tasks(runtime.sessionmaker, runtime.outbox, settings, wakeup_of(runtime)),
+    ]
 
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
@@ -20,8 +46,13 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Stopclock notification service",
-        description="Every mail the desk owes its users: templates, delivery log, preferences.",
+        description=(
+            "Every mail the desk owes its users: templates, delivery log, preferences. "
+            f"Mandatory kinds (cannot be opted out): {', '.join(sorted(MANDATORY_KINDS))}."
+        ),
         outbox_table=outbox,
         processed_table=processed_events,
+        routers=[router],
         consumers=lambda rt: [event_consumer(rt)],
+        tasks=tasks,
     )

@@ -2,22 +2,62 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from stopclock_shared.consumer import EventConsumer, Handler
-from stopclock_shared.events.topics import TICKETS_EVENTS, SLA_EVENTS, ESCALATIONS_EVENTS, SURVEYS_EVENTS, OUTAGES_EVENTS
+from stopclock_shared.db import utc_now
+from stopclock_shared.events.envelope import Envelope
+from stopclock_shared.events.topics import (
+    ESCALATIONS_EVENTS,
+    OUTAGES_EVENTS,
+    SLA_EVENTS,
+    SURVEYS_EVENTS,
+    TICKETS_EVENTS,
+)
 from stopclock_shared.runtime import Runtime
 
-HANDLERS: dict[str, Handler] = {}
+from . import service
+from .domain import MAILED_EVENT_TYPES
+from .settings import NotificationSettings
+from .wakeup import Wakeup, wakeup_of
+
+TOPICS = [TICKETS_EVENTS, SLA_EVENTS, ESCALATIONS_EVENTS, SURVEYS_EVENTS, OUTAGES_EVENTS]
+
+
+def desk_of(settings: NotificationSettings) -> service.Desk:
+    return service.Desk(
+        survey_base_url=settings.public_survey_url,
+        locale=settings.desk_locale,
+        timezone=settings.desk_timezone,
+    )
+
+
+def handlers(desk: service.Desk, wakeup: Wakeup) -> dict[str, Handler]:
+    """Every mailed event type records its mails; the senders do the rest, later."""
+
+    async def record(
+        session: AsyncSession, envelope: Envelope, _: Any, __: ConsumerRecord[bytes, bytes]
+    ) -> None:
+        # The raw `data`: planning reads what mails need and names what is missing.
+        await service.record_mails(session, envelope, desk, utc_now(), wakeup.after_commit)
+
+    return dict.fromkeys(MAILED_EVENT_TYPES, record)
 
 
 def event_consumer(runtime: Runtime) -> EventConsumer:
+    settings = runtime.settings
+    assert isinstance(settings, NotificationSettings)
     return EventConsumer(
-        service=runtime.settings.service_name,
+        service=settings.service_name,
         name="notification-events",
-        topics=[TICKETS_EVENTS, SLA_EVENTS, ESCALATIONS_EVENTS, SURVEYS_EVENTS, OUTAGES_EVENTS],
-        handlers=HANDLERS,
+        topics=TOPICS,
+        handlers=handlers(desk_of(settings), wakeup_of(runtime)),
         sessionmaker=runtime.sessionmaker,
         processed=runtime.processed,
         producer=runtime.producer,
-        bootstrap=runtime.settings.kafka_bootstrap,
-        group_id=runtime.settings.group_id,
+        bootstrap=settings.kafka_bootstrap,
+        group_id=settings.group_id,
     )

@@ -54,9 +54,7 @@ notifications = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Column("sent_at", DateTime(timezone=True)),
-    CheckConstraint(
-        "status IN ('pending', 'sent', 'failed', 'dead')", name="status_known"
-    ),
+    CheckConstraint("status IN ('pending', 'sent', 'failed', 'dead')", name="status_known"),
 )
 Index(
     "ix_notifications_due",

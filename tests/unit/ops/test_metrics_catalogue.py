@@ -35,6 +35,7 @@ PER_SERVICE = {
     "stopclock_mail_send_duration_seconds": set(),
     "stopclock_mail_end_to_end_seconds": {"kind"},
     "stopclock_mails_pending": set(),
+    "stopclock_mails_suppressed_total": {"kind"},
     "stopclock_reminders_total": set(),
     "stopclock_manager_escalations_total": {"to"},
     "stopclock_auto_resolves_total": set(),

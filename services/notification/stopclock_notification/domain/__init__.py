@@ -17,16 +17,20 @@ from stopclock_notification.domain.message_id import message_id_for
 from stopclock_notification.domain.planned_mail import PlannedMail
 from stopclock_notification.domain.planning import MAILED_EVENT_TYPES, plan_mails
 from stopclock_notification.domain.rendering import RenderedMail, render
+from stopclock_notification.domain.retry import AfterFailure, Failure, after_failure
 
 __all__ = [
     "ALL_KINDS",
     "MAILED_EVENT_TYPES",
     "MANDATORY_KINDS",
     "OPTIONAL_KINDS",
+    "AfterFailure",
+    "Failure",
     "MailKind",
     "MalformedEventData",
     "PlannedMail",
     "RenderedMail",
+    "after_failure",
     "backoff_seconds",
     "is_wanted",
     "message_id_for",

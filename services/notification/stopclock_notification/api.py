@@ -1,0 +1,114 @@
+"""HTTP routes of the notification service; thin: parse, authorize, call a use case, shape."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+
+from stopclock_shared.auth import PrincipalDep
+from stopclock_shared.db import SessionDep, utc_now
+from stopclock_shared.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+from stopclock_shared.problems import field_error
+
+from . import service
+from .domain import MANDATORY_KINDS, OPTIONAL_KINDS
+from .schemas import NotificationRead, PreferencesIn, PreferencesRead
+
+router = APIRouter(prefix="/api/v1")
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"description": desc, "content": {"application/problem+json": {}}}
+    for code, desc in {
+        401: "Missing or bad token",
+        403: "Not allowed",
+        422: "Validation error",
+    }.items()
+}
+KINDS_DOC = (
+    f"Optional kinds (may be opted out): {', '.join(sorted(OPTIONAL_KINDS))}. "
+    f"Mandatory kinds (422 if listed): {', '.join(sorted(MANDATORY_KINDS))}."
+)
+
+
+@router.get(
+    "/notifications",
+    response_model=Page[NotificationRead],
+    responses=PROBLEMS,
+    tags=["notifications"],
+    summary="The outgoing mail log",
+    description=(
+        "Mails in the order they were recorded. `recipient` matches the address "
+        "(case-insensitively) or the person id. Staff (agent, manager, admin, service) see "
+        "every mail; a requester sees only the mails addressed to their own person id."
+    ),
+)
+async def list_notifications(
+    session: SessionDep,
+    principal: PrincipalDep,
+    ticket_id: str | None = None,
+    recipient: str | None = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Any:
+    rows = await service.list_notifications(
+        session,
+        principal,
+        ticket_id=ticket_id,
+        recipient=recipient,
+        limit=limit,
+        after=after_of(cursor),
+    )
+    items = list(rows[:limit])
+    last = items[-1] if items and len(rows) > limit else None
+    next_cursor = encode_cursor(last["created_at"], last["id"]) if last else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def after_of(cursor: str | None) -> tuple[datetime, str] | None:
+    """The position a cursor stands for; 422 for anything but one of our own cursors."""
+    if not cursor:
+        return None
+    created, ident = decode_cursor(cursor)
+    try:
+        uuid.UUID(ident)
+        if created.tzinfo is None:
+            raise ValueError("naive time")
+    except ValueError:
+        raise field_error(
+            "cursor", "Invalid cursor; use next_cursor from a previous page"
+        ) from None
+    return created, ident
+
+
+@router.get(
+    "/preferences/{person_id}",
+    response_model=PreferencesRead,
+    responses=PROBLEMS,
+    tags=["preferences"],
+    summary="A person's opt-outs (empty when they never chose)",
+)
+async def get_preferences(person_id: str, session: SessionDep, principal: PrincipalDep) -> Any:
+    return await service.get_preferences(session, principal, person_id)
+
+
+@router.put(
+    "/preferences/{person_id}",
+    response_model=PreferencesRead,
+    responses=PROBLEMS,
+    tags=["preferences"],
+    summary="Replace a person's opt-outs",
+    description="The person themselves or staff. " + KINDS_DOC,
+)
+async def put_preferences(
+    person_id: str, body: PreferencesIn, session: SessionDep, principal: PrincipalDep
+) -> Any:
+    return await service.put_preferences(session, principal, person_id, body.opt_out, utc_now())

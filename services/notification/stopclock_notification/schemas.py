@@ -1,0 +1,40 @@
+"""HTTP models of the notification API (contract: API.md, "Notification service")."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class NotificationRead(BaseModel):
+    """One mail of the log. ``recipient`` is the address; ``recipient_id`` the person, if any."""
+
+    id: uuid.UUID
+    ticket_id: str | None
+    kind: str
+    recipient: str
+    recipient_id: str | None
+    subject: str
+    status: Literal["pending", "sent", "failed", "dead"]
+    attempts: int
+    message_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class PreferencesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    opt_out: list[str] = Field(
+        max_length=100, description="Kinds of mail the person does not want (optional kinds)"
+    )
+
+
+class PreferencesRead(BaseModel):
+    person_id: str
+    opt_out: list[str]
+    updated_at: datetime | None

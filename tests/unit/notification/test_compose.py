@@ -1,0 +1,76 @@
+"""The message handed to SMTP: multipart text + HTML with the deterministic Message-ID."""
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+import pytest
+
+from stopclock_notification.domain import RenderedMail, message_id_for
+from stopclock_notification.sender import compose
+
+MAIL = RenderedMail(
+    subject="[INC0000123] We received your request: Printer",
+    text="Hello Ada,\nyour ticket INC0000123 is logged.\n",
+    html='<!DOCTYPE html><html lang="en"><body><p>Hello Ada</p></body></html>\n',
+)
+DECIDED = datetime(2024, 5, 14, 7, 30, tzinfo=UTC)
+
+
+def message(**overrides: object) -> EmailMessage:
+    fields: dict[str, object] = {
+        "sender": "Stopclock Service Desk <servicedesk@stopclock.local>",
+        "recipient": "ada@example.test",
+        "message_id": message_id_for("event-1", "ticket_opened", "ada@example.test"),
+        "date": DECIDED,
+        "kind": "ticket_opened",
+        "locale": "en",
+        "ticket_id": "7d3c0f5e-0000-4000-8000-000000000001",
+        "domain": "stopclock.local",
+    }
+    fields.update(overrides)
+    return compose(MAIL, **fields)  # type: ignore[arg-type]
+
+
+def test_the_message_carries_the_deterministic_message_id() -> None:
+    expected = message_id_for("event-1", "ticket_opened", "ada@example.test")
+    assert message()["Message-ID"] == expected
+
+
+def test_the_message_is_plain_text_with_an_html_alternative() -> None:
+    msg = message()
+    assert msg.get_content_type() == "multipart/alternative"
+    parts = [p.get_content_type() for p in msg.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    assert "INC0000123" in msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "<p>Hello Ada</p>" in msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def test_the_headers_say_who_what_and_that_no_reply_is_expected() -> None:
+    msg = message()
+    assert msg["To"] == "ada@example.test"
+    assert msg["From"] == "Stopclock Service Desk <servicedesk@stopclock.local>"
+    assert msg["Subject"] == MAIL.subject
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Stopclock-Kind"] == "ticket_opened"
+    assert msg["Content-Language"] == "en"
+
+
+def test_the_date_is_when_the_mail_was_decided_so_a_resend_carries_the_same_one() -> None:
+    assert message()["Date"] == "Tue, 14 May 2024 07:30:00 +0000"
+
+
+def test_every_mail_of_a_ticket_references_the_ticket_so_clients_thread_them() -> None:
+    assert (
+        message()["References"] == "<ticket-7d3c0f5e-0000-4000-8000-000000000001@stopclock.local>"
+    )
+    assert message(ticket_id=None)["References"] is None
+
+
+@pytest.mark.parametrize(
+    "recipient", ["ada@example.test\r\nBcc: eve@example.test", "ada@example.test\nX-Evil: 1"]
+)
+def test_a_line_break_in_an_address_is_refused_rather_than_becoming_a_header(
+    recipient: str,
+) -> None:
+    with pytest.raises(ValueError, match=r"linefeed|carriage return"):
+        message(recipient=recipient)
