@@ -45,6 +45,7 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = True) -
     root.setLevel(level)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class CorrelationMiddleware:

@@ -33,6 +33,8 @@ class Outbox:
     def __init__(self, table: Table, service: str) -> None:
         self.table = table
         self.channel = f"outbox_{service}"
+        self._insert = insert(table)  # built once: the hot path of every write
+        self._notify = text("SELECT pg_notify(:channel, '')")
 
     async def add(self, session: AsyncSession, topic: str, key: str, envelope: Envelope) -> None:
         await self.add_many(session, topic, [(key, envelope)])
@@ -43,20 +45,13 @@ class Outbox:
         """Write several (key, envelope) events in one INSERT and one NOTIFY."""
         if not events:
             return
-        await session.execute(
-            insert(self.table),
-            [
-                {
-                    "event_id": uuid.UUID(envelope.id),
-                    "topic": topic,
-                    "key": key,
-                    "payload": encode(envelope),
-                }
-                for key, envelope in events
-            ],
-        )
+        rows = [
+            {"event_id": uuid.UUID(env.id), "topic": topic, "key": key, "payload": encode(env)}
+            for key, env in events
+        ]
+        await session.execute(self._insert, rows if len(rows) > 1 else rows[0])
         # Delivered at commit (and folded into one per transaction): wakes the relay at once.
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": self.channel})
+        await session.execute(self._notify, {"channel": self.channel})
 
 
 class OutboxRelay:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, or_, select, tuple_, update
+from sqlalchemy import RowMapping, and_, bindparam, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,9 +38,20 @@ async def upsert_person(
 
 
 async def get_person(session: AsyncSession, person_id: str) -> RowMapping | None:
-    return (
-        (await session.execute(select(people).where(people.c.id == person_id))).mappings().first()
-    )
+    return (await session.execute(_SELECT_PERSON, {"person_id": person_id})).mappings().first()
+
+
+_manager = people.alias("manager")
+# Built once: constructing statements per request costs more CPU than running them.
+_PEOPLE_WITH_MANAGERS = (
+    select(people, *[c.label(f"m_{c.name}") for c in _manager.c])
+    .outerjoin(_manager, _manager.c.id == people.c.manager_id)
+    .where(people.c.id.in_(bindparam("ids", expanding=True)))
+)
+_INSERT_TICKET = insert(tickets).returning(*tickets.c)
+_INSERT_HISTORY = insert(history)
+_INSERT_COMMENT = insert(comments).returning(*comments.c)
+_SELECT_PERSON = select(people).where(people.c.id == bindparam("person_id"))
 
 
 async def get_people_with_managers(
@@ -49,17 +60,11 @@ async def get_people_with_managers(
     """People and their managers in one round trip (for event snapshots)."""
     if not ids:
         return {}
-    manager = people.alias("manager")
-    cols = [c.label(f"m_{c.name}") for c in manager.c]
-    stmt = (
-        select(people, *cols)
-        .outerjoin(manager, manager.c.id == people.c.manager_id)
-        .where(people.c.id.in_(ids))
-    )
     found: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
-    for row in (await session.execute(stmt)).mappings():
+    rows = await session.execute(_PEOPLE_WITH_MANAGERS, {"ids": list(ids)})
+    for row in rows.mappings():
         person = {c.name: row[c.name] for c in people.c}
-        boss = {c.name: row[f"m_{c.name}"] for c in manager.c} if row["m_id"] else None
+        boss = {c.name: row[f"m_{c.name}"] for c in _manager.c} if row["m_id"] else None
         found[row["id"]] = (person, boss)
     return found
 
@@ -71,17 +76,18 @@ async def get_people(session: AsyncSession, ids: Sequence[str]) -> dict[str, Row
     return {r["id"]: r for r in rows}
 
 
+_NEXT_NUMBER = {
+    "incident": select(incident_numbers.next_value()),
+    "service_request": select(request_numbers.next_value()),
+}
+
+
 async def next_number(session: AsyncSession, ticket_type: str) -> int:
-    seq = incident_numbers if ticket_type == "incident" else request_numbers
-    return int((await session.execute(select(seq.next_value()))).scalar_one())
+    return int((await session.execute(_NEXT_NUMBER[ticket_type])).scalar_one())
 
 
 async def insert_ticket(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
-    return (
-        (await session.execute(insert(tickets).values(**values).returning(*tickets.c)))
-        .mappings()
-        .one()
-    )
+    return (await session.execute(_INSERT_TICKET, values)).mappings().one()
 
 
 async def get_ticket(
@@ -137,15 +143,16 @@ async def add_history(
     internal: bool = False,
 ) -> None:
     await session.execute(
-        insert(history).values(
-            ticket_id=ticket_id,
-            version=version,
-            action=action,
-            actor_id=actor_id,
-            changes=changes,
-            created_at=now,
-            internal=internal,
-        )
+        _INSERT_HISTORY,
+        {
+            "ticket_id": ticket_id,
+            "version": version,
+            "action": action,
+            "actor_id": actor_id,
+            "changes": changes,
+            "created_at": now,
+            "internal": internal,
+        },
     )
 
 
@@ -159,11 +166,7 @@ async def list_history(
 
 
 async def insert_comment(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
-    return (
-        (await session.execute(insert(comments).values(**values).returning(*comments.c)))
-        .mappings()
-        .one()
-    )
+    return (await session.execute(_INSERT_COMMENT, values)).mappings().one()
 
 
 async def list_comments(
