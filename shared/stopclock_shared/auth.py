@@ -85,3 +85,8 @@ def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
         return principal
 
     return check
+
+
+StaffDep = Annotated[
+    Principal, Depends(require_roles(Role.AGENT, Role.MANAGER, Role.ADMIN, Role.SERVICE))
+]

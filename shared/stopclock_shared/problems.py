@@ -37,6 +37,26 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+_DESCRIPTIONS = {
+    401: "Missing or bad token",
+    403: "Not allowed",
+    404: "Unknown id",
+    409: "State conflict",
+    410: "Gone",
+    413: "Too large",
+    422: "Validation error",
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for routes answering these problem statuses."""
+    chosen = codes or (401, 403, 404, 409, 422)
+    return {
+        code: {"description": _DESCRIPTIONS.get(code, "Error"), "content": {PROBLEM_JSON: {}}}
+        for code in chosen
+    }
+
+
 def not_found(what: str, ident: object) -> ProblemError:
     return ProblemError(404, "Not found", f"{what} {ident} does not exist")
 

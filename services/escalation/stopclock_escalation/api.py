@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from stopclock_shared.auth import Principal, PrincipalDep, Role, require_roles
+from stopclock_shared.auth import Principal, PrincipalDep, Role, StaffDep, require_roles
 from stopclock_shared.db import SessionDep, utc_now
 from stopclock_shared.pagination import (
     DEFAULT_LIMIT,
@@ -15,9 +15,9 @@ from stopclock_shared.pagination import (
     LimitQuery,
     Page,
     decode_cursor,
-    encode_cursor,
+    page_of,
 )
-from stopclock_shared.problems import ProblemError, field_error, not_found
+from stopclock_shared.problems import ProblemError, field_error, not_found, problem_responses
 
 from . import repository as repo
 from . import service
@@ -26,19 +26,9 @@ from .schemas import EscalationRead, PolicyIn, PolicyRead, ResponsivenessRead, T
 from .settings import EscalationSettings
 
 router = APIRouter(prefix="/api/v1")
-Staff = Annotated[
-    Principal, Depends(require_roles(Role.AGENT, Role.MANAGER, Role.ADMIN, Role.SERVICE))
-]
 PolicyWriter = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER, Role.SERVICE))]
 PolicyName = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][\w.-]*$")]
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"description": desc, "content": {"application/problem+json": {}}}
-    for code, desc in {
-        401: "Missing or bad token",
-        403: "Not allowed",
-        422: "Validation error",
-    }.items()
-}
+PROBLEMS = problem_responses(401, 403, 422)
 KINDS = (
     "reminder",
     "manager_escalation",
@@ -61,7 +51,7 @@ def settings_of(request: Request) -> EscalationSettings:
     tags=["policies"],
     summary="Policies in the order they are tried, the built-in fallback last",
 )
-async def list_policies(request: Request, session: SessionDep, principal: Staff) -> Any:
+async def list_policies(request: Request, session: SessionDep, principal: StaffDep) -> Any:
     items = await service.list_policies(session, settings_of(request).desk_manager_email)
     return {"items": items, "next_cursor": None}
 
@@ -110,7 +100,7 @@ async def delete_policy(name: PolicyName, session: SessionDep, principal: Policy
 )
 async def list_escalations(
     session: SessionDep,
-    principal: Staff,
+    principal: StaffDep,
     ticket_id: str | None = None,
     kind: str | None = None,
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -119,14 +109,9 @@ async def list_escalations(
     tid = _ticket_id(ticket_id) if ticket_id else None
     if kind is not None and kind not in KINDS:
         raise field_error("kind", f"must be one of {', '.join(KINDS)}")
-    after = _after(cursor) if cursor else None
+    after = decode_cursor(cursor, int) if cursor else None
     rows = await repo.list_escalations(session, tid, kind, limit, after)
-    items = list(rows[:limit])
-    last = items[-1] if len(rows) > limit and items else None
-    return {
-        "items": items,
-        "next_cursor": encode_cursor(last["created_at"], last["seq"]) if last else None,
-    }
+    return page_of(rows, limit, key="seq")
 
 
 @router.get(
@@ -169,7 +154,7 @@ async def get_responsiveness(
     tags=["ops"],
     summary="The partitions and timers this replica owns (operations and fail-over checks)",
 )
-async def timers(request: Request, principal: Staff) -> Any:
+async def timers(request: Request, principal: StaffDep) -> Any:
     owner: LadderTimers = request.app.state.runtime.extras["timers"]
     return {"partitions": sorted(owner.owned), "scheduled": len(owner.wheel)}
 
@@ -179,10 +164,3 @@ def _ticket_id(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise field_error("ticket_id", "must be a ticket id (uuid)") from None
-
-
-def _after(cursor: str) -> tuple[Any, str]:
-    created, ident = decode_cursor(cursor)
-    if not ident.isdigit():
-        raise field_error("cursor", "Invalid cursor; use next_cursor from a previous page")
-    return created, ident

@@ -187,7 +187,7 @@ async def list_escalations(
     ticket_id: uuid.UUID | None,
     kind: str | None,
     limit: int,
-    after: tuple[datetime, str] | None,
+    after: tuple[datetime, int] | None,
 ) -> Sequence[RowMapping]:
     t = escalations
     stmt = select(t)
@@ -197,6 +197,6 @@ async def list_escalations(
         stmt = stmt.where(t.c.kind == kind)
     if after is not None:
         created, ident = after
-        stmt = stmt.where(tuple_(t.c.created_at, t.c.seq) > tuple_(created, int(ident)))
+        stmt = stmt.where(tuple_(t.c.created_at, t.c.seq) > tuple_(created, ident))
     stmt = stmt.order_by(t.c.created_at, t.c.seq).limit(limit + 1)
     return (await session.execute(stmt)).mappings().all()

@@ -16,23 +16,16 @@ from stopclock_shared.pagination import (
     LimitQuery,
     Page,
     decode_cursor,
-    encode_cursor,
+    page_of,
 )
-from stopclock_shared.problems import field_error
+from stopclock_shared.problems import problem_responses
 
 from . import service
 from .domain import MANDATORY_KINDS, OPTIONAL_KINDS
 from .schemas import NotificationRead, PreferencesIn, PreferencesRead
 
 router = APIRouter(prefix="/api/v1")
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"description": desc, "content": {"application/problem+json": {}}}
-    for code, desc in {
-        401: "Missing or bad token",
-        403: "Not allowed",
-        422: "Validation error",
-    }.items()
-}
+PROBLEMS = problem_responses(401, 403, 422)
 KINDS_DOC = (
     f"Optional kinds (may be opted out): {', '.join(sorted(OPTIONAL_KINDS))}. "
     f"Mandatory kinds (422 if listed): {', '.join(sorted(MANDATORY_KINDS))}."
@@ -67,26 +60,12 @@ async def list_notifications(
         limit=limit,
         after=after_of(cursor),
     )
-    items = list(rows[:limit])
-    last = items[-1] if items and len(rows) > limit else None
-    next_cursor = encode_cursor(last["created_at"], last["id"]) if last else None
-    return {"items": items, "next_cursor": next_cursor}
+    return page_of(rows, limit)
 
 
-def after_of(cursor: str | None) -> tuple[datetime, str] | None:
+def after_of(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     """The position a cursor stands for; 422 for anything but one of our own cursors."""
-    if not cursor:
-        return None
-    created, ident = decode_cursor(cursor)
-    try:
-        uuid.UUID(ident)
-        if created.tzinfo is None:
-            raise ValueError("naive time")
-    except ValueError:
-        raise field_error(
-            "cursor", "Invalid cursor; use next_cursor from a previous page"
-        ) from None
-    return created, ident
+    return decode_cursor(cursor, uuid.UUID) if cursor else None
 
 
 @router.get(

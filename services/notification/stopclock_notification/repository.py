@@ -193,7 +193,7 @@ async def list_notifications(
     recipient: str | None,
     recipient_id: str | None,
     limit: int,
-    after: tuple[datetime, str] | None,
+    after: tuple[datetime, uuid.UUID] | None,
 ) -> Sequence[RowMapping]:
     """One page (``limit`` + 1 rows, to tell whether more follow) in (created_at, id) order.
 
@@ -214,7 +214,7 @@ async def list_notifications(
         stmt = stmt.where(t.c.recipient_id == recipient_id)
     if after is not None:
         created, ident = after
-        stmt = stmt.where(tuple_(t.c.created_at, t.c.id) > tuple_(created, uuid.UUID(ident)))
+        stmt = stmt.where(tuple_(t.c.created_at, t.c.id) > tuple_(created, ident))
     stmt = stmt.order_by(t.c.created_at, t.c.id).limit(limit + 1)
     return (await session.execute(stmt)).mappings().all()
 

@@ -237,7 +237,7 @@ async def list_notifications(
     ticket_id: str | None,
     recipient: str | None,
     limit: int,
-    after: tuple[datetime, str] | None,
+    after: tuple[datetime, uuid.UUID] | None,
 ) -> Sequence[RowMapping]:
     """The mail log; a requester sees only the mails addressed to their own person id."""
     return await repo.list_notifications(

@@ -6,10 +6,10 @@ import uuid
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
-from stopclock_shared.auth import Principal, PrincipalDep, Role, require_roles
+from stopclock_shared.auth import PrincipalDep, StaffDep
 from stopclock_shared.db import SessionDep
 from stopclock_shared.pagination import (
     DEFAULT_LIMIT,
@@ -17,26 +17,16 @@ from stopclock_shared.pagination import (
     LimitQuery,
     Page,
     decode_cursor,
-    encode_cursor,
+    page_of,
 )
-from stopclock_shared.problems import ProblemError, field_error
+from stopclock_shared.problems import ProblemError, field_error, problem_responses
 
 from . import repository as repo
 from . import service
 from .schemas import StatsRead, SurveyRead
 
 router = APIRouter(prefix="/api/v1", tags=["surveys"])
-Staff = Annotated[
-    Principal, Depends(require_roles(Role.AGENT, Role.MANAGER, Role.ADMIN, Role.SERVICE))
-]
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"description": desc, "content": {"application/problem+json": {}}}
-    for code, desc in {
-        401: "Missing or bad token",
-        403: "Not allowed",
-        422: "Validation error",
-    }.items()
-}
+PROBLEMS = problem_responses(401, 403, 404, 422)
 
 
 @router.get("/surveys", response_model=Page[SurveyRead], responses=PROBLEMS)
@@ -53,16 +43,9 @@ async def list_surveys(
             raise ProblemError(403, "Forbidden", "Requesters may only list their own surveys")
         requester_id = principal.sub
     tid = _uuid(ticket_id, "ticket_id") if ticket_id else None
-    after = decode_cursor(cursor) if cursor else None
-    if after is not None:
-        _uuid(after[1], "cursor")
+    after = decode_cursor(cursor, uuid.UUID) if cursor else None
     rows = await repo.list_surveys(session, tid, requester_id, limit, after)
-    items = list(rows[:limit])
-    last = items[-1] if len(rows) > limit and items else None
-    return {
-        "items": items,
-        "next_cursor": encode_cursor(last["sent_at"], last["id"]) if last else None,
-    }
+    return page_of(rows, limit, order="sent_at")
 
 
 @router.get(
@@ -73,7 +56,7 @@ async def list_surveys(
 )
 async def stats(
     session: SessionDep,
-    principal: Staff,
+    principal: StaffDep,
     from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     to: AwareDatetime | None = None,
     service_: Annotated[str | None, Query(alias="service", max_length=200)] = None,

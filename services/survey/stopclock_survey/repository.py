@@ -51,7 +51,7 @@ async def list_surveys(
     ticket_id: uuid.UUID | None,
     requester_id: str | None,
     limit: int,
-    after: tuple[datetime, str] | None,
+    after: tuple[datetime, uuid.UUID] | None,
 ) -> Sequence[RowMapping]:
     t = surveys
     stmt = select(t)
@@ -61,7 +61,7 @@ async def list_surveys(
         stmt = stmt.where(t.c.requester_id == requester_id)
     if after is not None:
         sent, ident = after
-        stmt = stmt.where(tuple_(t.c.sent_at, t.c.id) > tuple_(sent, uuid.UUID(ident)))
+        stmt = stmt.where(tuple_(t.c.sent_at, t.c.id) > tuple_(sent, ident))
     stmt = stmt.order_by(t.c.sent_at, t.c.id).limit(limit + 1)
     return (await session.execute(stmt)).mappings().all()
 

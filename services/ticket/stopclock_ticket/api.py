@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from stopclock_shared.auth import Principal, PrincipalDep, Role, require_roles
+from stopclock_shared.auth import Principal, PrincipalDep, Role, StaffDep, require_roles
 from stopclock_shared.db import SessionDep, utc_now
 from stopclock_shared.idempotency import IdempotencyStore, request_hash
 from stopclock_shared.outbox import Outbox
@@ -18,9 +18,9 @@ from stopclock_shared.pagination import (
     LimitQuery,
     Page,
     decode_cursor,
-    encode_cursor,
+    page_of,
 )
-from stopclock_shared.problems import ProblemError, not_found
+from stopclock_shared.problems import ProblemError, not_found, problem_responses
 
 from . import repository as repo
 from . import service
@@ -45,19 +45,7 @@ router = APIRouter(prefix="/api/v1")
 idempotency = IdempotencyStore(idempotency_keys)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 PeopleWriter = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SERVICE))]
-Staff = Annotated[
-    Principal, Depends(require_roles(Role.AGENT, Role.MANAGER, Role.ADMIN, Role.SERVICE))
-]
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"description": desc, "content": {"application/problem+json": {}}}
-    for code, desc in {
-        401: "Missing or bad token",
-        403: "Not allowed",
-        404: "Unknown id",
-        409: "State conflict",
-        422: "Validation error",
-    }.items()
-}
+PROBLEMS = problem_responses()
 
 
 def outbox_of(request: Request) -> Outbox:
@@ -162,17 +150,9 @@ async def list_tickets(
         "service": service_,
     }
     rows = await repo.list_tickets(
-        session, filters, limit, decode_cursor(cursor) if cursor else None
+        session, filters, limit, decode_cursor(cursor, uuid.UUID) if cursor else None
     )
-    return page(rows, limit)
-
-
-def page(rows: Any, limit: int) -> dict[str, Any]:
-    items = list(rows[:limit])
-    more = len(rows) > limit
-    last = items[-1] if items else None
-    next_cursor = encode_cursor(last["created_at"], last["id"]) if more and last else None
-    return {"items": items, "next_cursor": next_cursor}
+    return page_of(rows, limit)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketRead, responses=PROBLEMS, tags=["tickets"])
@@ -261,9 +241,13 @@ async def list_comments(
     cursor: CursorQuery = None,
 ) -> Any:
     rows = await service.list_comments(
-        session, principal, parse_id(ticket_id), limit, decode_cursor(cursor) if cursor else None
+        session,
+        principal,
+        parse_id(ticket_id),
+        limit,
+        decode_cursor(cursor, uuid.UUID) if cursor else None,
     )
-    return page(rows, limit)
+    return page_of(rows, limit)
 
 
 @router.get(
@@ -295,7 +279,7 @@ async def declare_outage(
     body: OutageIn,
     request: Request,
     session: SessionDep,
-    principal: Staff,
+    principal: StaffDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     async def create() -> dict[str, Any]:
@@ -326,7 +310,11 @@ async def get_outage(outage_id: str, session: SessionDep, principal: PrincipalDe
     tags=["outages"],
 )
 async def outage_update(
-    outage_id: str, body: OutageMessageIn, request: Request, session: SessionDep, principal: Staff
+    outage_id: str,
+    body: OutageMessageIn,
+    request: Request,
+    session: SessionDep,
+    principal: StaffDep,
 ) -> Any:
     outage, notified = await service.outage_message(
         session,
@@ -343,7 +331,11 @@ async def outage_update(
     "/outages/{outage_id}/resolve", response_model=OutageRead, responses=PROBLEMS, tags=["outages"]
 )
 async def resolve_outage(
-    outage_id: str, body: OutageMessageIn, request: Request, session: SessionDep, principal: Staff
+    outage_id: str,
+    body: OutageMessageIn,
+    request: Request,
+    session: SessionDep,
+    principal: StaffDep,
 ) -> Any:
     outage, notified = await service.outage_message(
         session,

@@ -116,7 +116,7 @@ async def list_tickets(
     session: AsyncSession,
     filters: dict[str, Any],
     limit: int,
-    after: tuple[datetime, str] | None,
+    after: tuple[datetime, uuid.UUID] | None,
 ) -> Sequence[RowMapping]:
     stmt = select(tickets)
     for column, value in filters.items():
@@ -124,9 +124,7 @@ async def list_tickets(
             stmt = stmt.where(tickets.c[column] == value)
     if after is not None:
         created, ident = after
-        stmt = stmt.where(
-            tuple_(tickets.c.created_at, tickets.c.id) > tuple_(created, uuid.UUID(ident))
-        )
+        stmt = stmt.where(tuple_(tickets.c.created_at, tickets.c.id) > tuple_(created, ident))
     stmt = stmt.order_by(tickets.c.created_at, tickets.c.id).limit(limit + 1)
     return (await session.execute(stmt)).mappings().all()
 
@@ -174,7 +172,7 @@ async def list_comments(
     ticket_id: uuid.UUID,
     public_only: bool,
     limit: int,
-    after: tuple[datetime, str] | None,
+    after: tuple[datetime, uuid.UUID] | None,
 ) -> Sequence[RowMapping]:
     stmt = select(comments).where(comments.c.ticket_id == ticket_id)
     if public_only:
@@ -184,7 +182,7 @@ async def list_comments(
         stmt = stmt.where(
             or_(
                 comments.c.created_at > created,
-                and_(comments.c.created_at == created, comments.c.id > uuid.UUID(ident)),
+                and_(comments.c.created_at == created, comments.c.id > ident),
             )
         )
     stmt = stmt.order_by(comments.c.created_at, comments.c.id).limit(limit + 1)

@@ -379,7 +379,7 @@ async def list_comments(
     principal: Principal,
     ticket_id: uuid.UUID,
     limit: int,
-    after: tuple[datetime, str] | None,
+    after: tuple[datetime, uuid.UUID] | None,
 ) -> list[RowMapping]:
     await visible_ticket(session, principal, ticket_id)
     public_only = not may_see_comment(actor_of(principal), Visibility.INTERNAL)
