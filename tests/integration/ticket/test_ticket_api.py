@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
+from stopclock_shared.pagination import encode_cursor
 from stopclock_shared.testing.factories import move, open_ticket, put_person
 from stopclock_shared.testing.stack import Stack, unique
 
@@ -281,6 +284,8 @@ async def test_list_is_paginated_with_a_cursor(
     assert seen == made
     assert_problem(await ticket_api.get("/api/v1/tickets?limit=500", headers=admin), 422)
     assert_problem(await ticket_api.get("/api/v1/tickets?cursor=%%%", headers=admin), 422)
+    forged = encode_cursor(datetime.now(UTC), "not-a-ticket-id")
+    assert_problem(await ticket_api.get(f"/api/v1/tickets?cursor={forged}", headers=admin), 422)
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"])
