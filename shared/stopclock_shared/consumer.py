@@ -81,6 +81,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.owner.on_revoked(set(revoked))
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self.owner.export_assignment(set(assigned))
         if self.owner.on_assigned and assigned:
             await self.owner.on_assigned(set(assigned))
 
@@ -138,6 +139,12 @@ class EventConsumer:
                     )
         finally:
             await consumer.stop()
+
+    def export_assignment(self, assigned: set[TopicPartition]) -> None:
+        """After a rebalance, this replica owns exactly ``assigned`` (the metric shows it)."""
+        for topic in self.topics:
+            count = sum(1 for tp in assigned if tp.topic == topic)
+            metrics.CONSUMER_ASSIGNED.labels(self.service, topic).set(count)
 
     async def _start(self) -> AIOKafkaConsumer:
         delay = 0.5

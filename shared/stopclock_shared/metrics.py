@@ -41,6 +41,11 @@ CONSUMER_LAG = Gauge(
     "Messages not yet consumed (high watermark - position)",
     ["service", "topic", "partition"],
 )
+CONSUMER_ASSIGNED = Gauge(
+    "stopclock_consumer_assigned_partitions",
+    "Partitions of a topic assigned to this replica (replicas of a group share them)",
+    ["service", "topic"],
+)
 DLQ_MESSAGES = Counter(
     "stopclock_dlq_messages_total", "Messages sent to a dead-letter topic", ["service", "topic"]
 )

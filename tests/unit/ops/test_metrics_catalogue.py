@@ -11,6 +11,7 @@ COMMON = {
     "stopclock_consumer_messages_total": {"service", "topic", "outcome"},
     "stopclock_consumer_processing_seconds": {"service", "topic"},
     "stopclock_consumer_lag_messages": {"service", "topic", "partition"},
+    "stopclock_consumer_assigned_partitions": {"service", "topic"},
     "stopclock_dlq_messages_total": {"service", "topic"},
     "stopclock_outbox_backlog_rows": {"service"},
     "stopclock_outbox_oldest_unsent_age_seconds": {"service"},
