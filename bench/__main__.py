@@ -11,7 +11,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["ticket_create", "notification_latency", "escalation_reminders"]
+BENCHMARKS = ["ticket_create", "notification_latency", "escalation_reminders", "sla_breach"]
 
 
 def run(names: list[str]) -> int:

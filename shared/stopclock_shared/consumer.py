@@ -132,7 +132,10 @@ class EventConsumer:
                     # Lost the partitions in a rebalance: the next owner redelivers, and the
                     # processed-events table makes that harmless.
                     log.warning("offset commit failed; redelivery will be deduplicated")
+                owned = consumer.assignment()
                 for tp, msgs in batch.items():
+                    if tp not in owned:
+                        continue  # revoked during this batch: its high watermark is gone
                     lag = (consumer.highwater(tp) or 0) - (msgs[-1].offset + 1)
                     metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(
                         max(lag, 0)

@@ -122,7 +122,10 @@ class OutboxRelay:
                 if published >= self.batch_size:
                     continue
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                    # cancellation that lands as the wait completes, hanging shutdown.
+                    async with asyncio.timeout(self.poll_seconds):
+                        await self._wake.wait()
                 except TimeoutError:
                     # The poll doubles as a liveness check of the lock connection.
                     await pg.fetchval("SELECT 1")

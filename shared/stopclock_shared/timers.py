@@ -114,7 +114,9 @@ class TimerWheel:
             if nxt is None or nxt > now:
                 timeout = None if nxt is None else nxt - now
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    # asyncio.timeout, not wait_for (see OutboxRelay): cancellation must win.
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
                 continue

@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stopclock_shared.business_time import Calendar, calendar_from_spec
+from stopclock_shared.events.types import EventType
 
 from . import repository as repo
 from .domain.policy import ALWAYS_CALENDAR
 
 log = logging.getLogger(__name__)
-CALENDAR_UPDATED = "stopclock.sla.calendar_updated.v1"
+CALENDAR_UPDATED = EventType.SLA_CALENDAR_UPDATED.value
 _ALWAYS = Calendar.always(ALWAYS_CALENDAR)
 _built: dict[tuple[str, datetime], Calendar] = {}
 

@@ -1,8 +1,9 @@
-"""``python -m stopclock_sla``: migrate, then serve the API and run the consumers."""
+"""``python -m stopclock_sla``: migrate, then serve the API and run the consumer and timers."""
 
 from stopclock_shared.runtime import serve
 
-from .app import SlaSettings, create_app
+from .app import create_app
+from .settings import SlaSettings
 
 if __name__ == "__main__":
     settings = SlaSettings()

@@ -1,18 +1,85 @@
-"""The sla service app."""
+"""The sla service app: policy/calendar/clock API, the tickets consumer, the timers."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
 from fastapi import FastAPI
 
-from stopclock_shared.runtime import create_service_app
-from stopclock_shared.settings import Settings
+from stopclock_shared.db import utc_now
+from stopclock_shared.runtime import Runtime, create_service_app
 
+from . import metrics, service
+from . import repository as repo
+from .api import router
+from .catalog import Catalog
 from .consumers import event_consumer
 from .models import outbox, processed_events
+from .settings import SlaSettings
+from .timers import SlaTimers
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SlaSettings", "create_app"]
 
 
-class SlaSettings(Settings):
-    service_name: str = "sla"
+async def prepare(runtime: Runtime) -> None:
+    """Before the consumers start: built-ins seeded, catalog parsed, timers ready to load."""
+    settings = runtime.settings
+    assert isinstance(settings, SlaSettings)
+    catalog = Catalog()
+    async with runtime.sessionmaker() as session, session.begin():
+        await service.seed_builtins(
+            session,
+            runtime.outbox,
+            utc_now(),
+            default_policies=settings.default_policies,
+            topic=settings.events_topic,
+        )
+    async with runtime.sessionmaker() as session:
+        await catalog.preload(session)
+    timers = SlaTimers(
+        engine=runtime.engine,
+        sessionmaker=runtime.sessionmaker,
+        outbox=runtime.outbox,
+        catalog=catalog,
+        tickets_topic=settings.tickets_topic,
+        events_topic=settings.events_topic,
+    )
+    metrics.create_series()
+    metrics.TIMERS_SCHEDULED.set_function(lambda: len(timers))
+    runtime.extras["catalog"] = catalog
+    runtime.extras["timers"] = timers
+
+
+async def export_clock_states(runtime: Runtime, interval: float) -> None:
+    """Clocks by state over all tickets, exported by the outbox-relay leader only.
+
+    Every replica sees the same database: one exporter keeps `sum by (state)` right.
+    """
+    while True:
+        if runtime.relay is not None and runtime.relay.is_leader:
+            async with runtime.sessionmaker() as session:
+                counts = await repo.count_states(session)
+            for state in metrics.CLOCK_STATES:
+                metrics.CLOCKS.labels(state).set(counts.get(state, 0))
+        else:
+            for state in metrics.CLOCK_STATES:
+                metrics.CLOCKS.labels(state).set(0)
+        await asyncio.sleep(interval)
+
+
+def tasks(runtime: Runtime) -> Sequence[tuple[str, Callable[[], Awaitable[None]]]]:
+    settings = runtime.settings
+    assert isinstance(settings, SlaSettings)
+    timers: SlaTimers = runtime.extras["timers"]
+    return [
+        ("sla-timers", timers.run),
+        ("sla-timer-notes", timers.listen),
+        ("sla-clocks-gauge", lambda: export_clock_states(runtime, settings.clocks_gauge_seconds)),
+    ]
 
 
 def create_app(settings: SlaSettings | None = None) -> FastAPI:
@@ -20,8 +87,14 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
     return create_service_app(
         settings,
         title="Stopclock sla service",
-        description="SLA policies, business calendars and per-ticket clocks.",
+        description=(
+            "SLA policies (with the statuses that pause them), business calendars and "
+            "per-ticket clocks computed from ticket events; breach and warning timers."
+        ),
         outbox_table=outbox,
         processed_table=processed_events,
+        routers=[router],
         consumers=lambda rt: [event_consumer(rt)],
+        tasks=tasks,
+        on_ready=prepare,
     )

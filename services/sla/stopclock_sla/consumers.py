@@ -1,23 +1,64 @@
-"""Event type -> handler for the sla service; thin: decode, dispatch."""
+"""The `tickets.events` consumer of the sla service; thin: decode, dispatch, reschedule."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from stopclock_shared.consumer import EventConsumer, Handler
-from stopclock_shared.events.topics import TICKETS_EVENTS
+from stopclock_shared.db import utc_now
+from stopclock_shared.events.envelope import Envelope
+from stopclock_shared.events.types import EventType
 from stopclock_shared.runtime import Runtime
 
-HANDLERS: dict[str, Handler] = {}
+from . import service
+from .catalog import Catalog
+from .settings import SlaSettings
+from .timers import SlaTimers
+
+TICKET_EVENTS = (
+    EventType.TICKET_CREATED,
+    EventType.TICKET_UPDATED,
+    EventType.TICKET_STATUS_CHANGED,
+    EventType.TICKET_COMMENTED,
+    EventType.TICKET_PRIORITY_CHANGED,
+)
 
 
 def event_consumer(runtime: Runtime) -> EventConsumer:
+    settings = runtime.settings
+    assert isinstance(settings, SlaSettings)
+    catalog: Catalog = runtime.extras["catalog"]
+    timers: SlaTimers = runtime.extras["timers"]
+
+    async def on_ticket_event(
+        session: AsyncSession, env: Envelope, data: Any, record: ConsumerRecord[bytes, bytes]
+    ) -> None:
+        saved = await service.apply_ticket_event(
+            session,
+            runtime.outbox,
+            catalog,
+            env,
+            data,
+            record.partition,
+            utc_now(),
+            topic=settings.events_topic,
+        )
+        timers.after_commit(session, [saved])
+
+    handlers: dict[str, Handler] = {t.value: on_ticket_event for t in TICKET_EVENTS}
     return EventConsumer(
-        service=runtime.settings.service_name,
-        name="sla-events",
-        topics=[TICKETS_EVENTS],
-        handlers=HANDLERS,
+        service=settings.service_name,
+        name="sla-tickets",
+        topics=[settings.tickets_topic],
+        handlers=handlers,
         sessionmaker=runtime.sessionmaker,
         processed=runtime.processed,
         producer=runtime.producer,
-        bootstrap=runtime.settings.kafka_bootstrap,
-        group_id=runtime.settings.group_id,
+        bootstrap=settings.kafka_bootstrap,
+        group_id=settings.group_id,
+        on_assigned=timers.on_assigned,
+        on_revoked=timers.on_revoked,
     )

@@ -23,6 +23,8 @@ class EventType(StrEnum):
     SLA_BREACHED = "stopclock.sla.breached.v1"
     SLA_MET = "stopclock.sla.met.v1"
     SLA_CANCELLED = "stopclock.sla.cancelled.v1"
+    # Additive (not in the contract's list): calendar definitions, for the escalation service.
+    SLA_CALENDAR_UPDATED = "stopclock.sla.calendar_updated.v1"
 
     ESCALATION_REMINDER = "stopclock.escalation.reminder.v1"
     ESCALATION_MANAGER = "stopclock.escalation.manager_escalation.v1"

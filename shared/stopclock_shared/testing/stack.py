@@ -27,7 +27,8 @@ class Stack:
             jwt_secret=os.environ.get("STOPCLOCK_JWT_SECRET", DEV_JWT_SECRET),
             maildir=Path(os.environ.get("STOPCLOCK_MAILDIR", root / ".local" / "mail")),
             pg_admin_url=os.environ.get(
-                "STOPCLOCK_PG_ADMIN_URL", "postgresql://stopclock_admin:stopclock_admin@127.0.0.1:55432/postgres"
+                "STOPCLOCK_PG_ADMIN_URL",
+                "postgresql://stopclock_admin:stopclock_admin@127.0.0.1:55432/postgres",
             ),
             repo_root=root,
         )

@@ -1,0 +1,129 @@
+"""HTTP models of the SLA API (contract: API.md, "SLA service").
+
+Input models check shapes and types; the domain checks meaning (known statuses and
+calendars, fractions in (0, 1), positive seconds) and reports every field at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+ClockStateName = Literal["running", "paused", "met", "breached", "cancelled"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MatchIn(_In):
+    type: str | None = Field(default=None, examples=["incident"])
+    priority: str | None = Field(default=None, examples=["P1"])
+    service: str | None = Field(default=None, examples=["vpn"])
+
+
+class TargetIn(_In):
+    seconds: float = Field(examples=[14400], description="Business seconds on the calendar")
+    calendar: str = Field(examples=["24x7"])
+    pause_reasons: list[str] | None = Field(
+        default=None,
+        description="Which waiting_on_user reasons pause this target (default: all of them)",
+        examples=[["info_requested", "user_response"]],
+    )
+
+
+class TargetsIn(_In):
+    first_response: TargetIn | None = None
+    resolution: TargetIn
+
+
+class PolicyIn(_In):
+    match: MatchIn = MatchIn()
+    order: int = Field(default=0, description="Among matching policies the lowest order wins")
+    pause_statuses: list[str] = Field(default=["waiting_on_user"])
+    warn_at: list[float] = Field(default=[0.5, 0.75, 0.9])
+    targets: TargetsIn
+
+
+class _Sparse(BaseModel):
+    """Shown without the optional fields that are not set (as they were given)."""
+
+    @model_serializer(mode="wrap")
+    def _drop_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        shown: dict[str, Any] = handler(self)
+        return {k: v for k, v in shown.items() if v is not None}
+
+
+class MatchRead(_Sparse):
+    type: str | None = None
+    priority: str | None = None
+    service: str | None = None
+
+
+class TargetRead(_Sparse):
+    seconds: float
+    calendar: str
+    pause_reasons: list[str] | None = Field(
+        default=None, description="Absent: every waiting_on_user reason pauses this target"
+    )
+
+
+class TargetsRead(_Sparse):
+    first_response: TargetRead | None = None
+    resolution: TargetRead
+
+
+class PolicyRead(BaseModel):
+    name: str
+    version: int
+    match: MatchRead
+    order: int
+    pause_statuses: list[str] = Field(description="Ticket statuses that stop the clocks")
+    warn_at: list[float]
+    targets: TargetsRead
+    updated_at: datetime
+
+
+class HolidaysIn(_In):
+    country: str | None = Field(default=None, examples=["FR"])
+    subdiv: str | None = None
+    dates: list[str] = Field(default=[], examples=[["2026-12-24"]])
+
+
+class CalendarIn(_In):
+    timezone: str = Field(examples=["Europe/Paris"])
+    week: dict[str, list[list[str]]] = Field(
+        examples=[{"mon": [["08:00", "12:00"], ["13:00", "18:00"]]}]
+    )
+    holidays: HolidaysIn | None = None
+
+
+class CalendarRead(BaseModel):
+    name: str
+    version: int
+    timezone: str
+    week: dict[str, list[list[str]]]
+    holidays: dict[str, object]
+    builtin: bool
+    updated_at: datetime
+
+
+class ClockRead(BaseModel):
+    target: Literal["first_response", "resolution"]
+    state: ClockStateName
+    started_at: datetime
+    due_at: datetime
+    elapsed_seconds: float
+    paused_seconds: float
+    remaining_seconds: float
+    breached_at: datetime | None
+    warnings: list[float] = Field(description="Warning fractions already sent")
+
+
+class TicketClocksRead(BaseModel):
+    ticket_id: str
+    policy: str | None
+    policy_version: int | None
+    clocks: list[ClockRead]

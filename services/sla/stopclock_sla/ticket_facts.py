@@ -1,0 +1,87 @@
+"""Ticket events (`tickets.events`) seen as the facts the SLA domain understands.
+
+Pure: the edge decodes an envelope, these functions say what it means for the clocks.
+Times are the envelope's `time` (when it happened); the sequence is the envelope's
+`sequence` (the ticket's version), or the snapshot's version when a producer left it out.
+"""
+
+from __future__ import annotations
+
+from stopclock_shared.events.envelope import Envelope
+from stopclock_shared.events.models import (
+    TicketCommented,
+    TicketSnapshot,
+    TicketStatusChanged,
+)
+from stopclock_sla.domain import (
+    CommentAdded,
+    PriorityChanged,
+    SlaPolicy,
+    StatusChanged,
+    TicketFacts,
+)
+
+
+def sequence_of(envelope: Envelope, ticket: TicketSnapshot) -> int:
+    """The ticket version an event stands for."""
+    return envelope.sequence if envelope.sequence is not None else ticket.version
+
+
+def created_facts(envelope: Envelope, ticket: TicketSnapshot) -> TicketFacts:
+    """What policy matching and the first pause decision need from a new ticket."""
+    return TicketFacts(
+        ticket_id=ticket.id,
+        sequence=sequence_of(envelope, ticket),
+        type=ticket.type,
+        priority=ticket.priority,
+        service=ticket.service,
+        status=ticket.status,
+        waiting_reason=ticket.waiting_reason,
+    )
+
+
+def adopted_facts(ticket: TicketSnapshot) -> TicketFacts:
+    """A ticket first seen after its creation (its `created` event was never applied here).
+
+    Best effort: its clocks start at `created_at` as if it had stayed `new` until the
+    event at hand, which is then applied (sequence 0 so that every real fact applies).
+    """
+    return TicketFacts(
+        ticket_id=ticket.id,
+        sequence=0,
+        type=ticket.type,
+        priority=ticket.priority,
+        service=ticket.service,
+    )
+
+
+def status_fact(envelope: Envelope, data: TicketStatusChanged) -> StatusChanged:
+    """A status change; the reason matters only when entering `waiting_on_user`."""
+    return StatusChanged(
+        sequence=sequence_of(envelope, data.ticket),
+        at=envelope.time,
+        to_status=data.to_status,
+        reason=data.reason if data.to_status == "waiting_on_user" else None,
+    )
+
+
+def comment_fact(envelope: Envelope, data: TicketCommented) -> CommentAdded:
+    """A comment; only a public one by someone other than the requester is a response."""
+    return CommentAdded(
+        sequence=sequence_of(envelope, data.ticket),
+        at=envelope.time,
+        public=data.comment.visibility == "public",
+        by_requester=data.comment.author_is_requester,
+    )
+
+
+def priority_fact(
+    envelope: Envelope, ticket: TicketSnapshot, priority: str, policy: SlaPolicy | None
+) -> PriorityChanged:
+    """A priority change with the policy that matches the ticket now (the edge matched it)."""
+    return PriorityChanged(
+        sequence=sequence_of(envelope, ticket),
+        at=envelope.time,
+        priority=priority,
+        policy=policy,
+    )
