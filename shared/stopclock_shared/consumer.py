@@ -82,6 +82,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         self.owner.export_assignment(set(assigned))
+        self.owner.joined = True
         if self.owner.on_assigned and assigned:
             await self.owner.on_assigned(set(assigned))
 
@@ -116,6 +117,9 @@ class EventConsumer:
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
         self.consumer: AIOKafkaConsumer | None = None
+        # True once the group has given this member its partitions (possibly none): until
+        # then it applies nothing and owns no timers, so the service is not ready.
+        self.joined = False
 
     async def run(self) -> None:
         consumer = await self._start()
@@ -150,6 +154,7 @@ class EventConsumer:
             metrics.CONSUMER_ASSIGNED.labels(self.service, topic).set(count)
 
     async def _start(self) -> AIOKafkaConsumer:
+        self.joined = False
         delay = 0.5
         while True:
             # A fresh client each time: a stopped aiokafka consumer cannot be started again.

@@ -42,6 +42,7 @@ class Runtime:
     outbox: Outbox
     processed: Table
     relay: OutboxRelay | None = None
+    consumers: list[EventConsumer] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -123,6 +124,7 @@ def create_service_app(
             await on_ready(runtime)
         if consumers is not None and settings.consumers_enabled:
             for consumer in consumers(runtime):
+                runtime.consumers.append(consumer)
                 spawn(f"consumer-{consumer.name}", consumer.run)
         if tasks is not None:
             for name, run in tasks(runtime):
@@ -147,10 +149,19 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": service}
 
-    @app.get("/readyz", tags=["ops"], summary="Database and Kafka reachable (503 otherwise)")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Database and Kafka reachable, consumers joined their groups (503 otherwise)",
+    )
     async def readyz() -> JSONResponse:
         runtime: Runtime = app.state.runtime
         checks = {"database": await _check_db(runtime), "kafka": await _check_kafka(runtime)}
+        if runtime.consumers:
+            # Not ready until every consumer has its partitions: before that the service
+            # applies no events and owns no timers (e.g. after a replica was killed).
+            waiting = [c.name for c in runtime.consumers if not c.joined]
+            checks["consumers"] = "ok" if not waiting else f"joining: {', '.join(waiting)}"
         ok = all(v == "ok" for v in checks.values())
         metrics.READY.labels(service).set(1 if ok else 0)
         body = {"status": "ready" if ok else "not ready", "service": service, "checks": checks}

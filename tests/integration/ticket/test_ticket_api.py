@@ -304,3 +304,10 @@ async def test_unknown_target_status_is_422_not_500(
     )
     body = assert_problem(response, 422)
     assert body["errors"][0]["field"] == "to"  # type: ignore[index]
+
+
+async def test_readiness_covers_database_kafka_and_the_consumer_group(
+    ticket_api: httpx.AsyncClient,
+) -> None:
+    body = (await ticket_api.get("/readyz")).json()
+    assert body["checks"] == {"database": "ok", "kafka": "ok", "consumers": "ok"}
