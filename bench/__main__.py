@@ -11,7 +11,13 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["ticket_create", "notification_latency", "escalation_reminders", "sla_breach"]
+BENCHMARKS = [
+    "ticket_cpu",
+    "ticket_create",
+    "notification_latency",
+    "escalation_reminders",
+    "sla_breach",
+]
 
 
 def run(names: list[str]) -> int:
