@@ -36,17 +36,6 @@ SERVICE_PORTS: dict[str, int] = {
     "survey": 8004,
 }
 
-# Fallback list for when stopclock_shared.kafka_admin is not there; each also gets a `.dlq`.
-TOPICS: tuple[str, ...] = (
-    "tickets.events",
-    "tickets.commands",
-    "sla.events",
-    "escalations.events",
-    "surveys.events",
-    "outages.events",
-    "notifications.events",
-)
-
 PG_ADMIN_ROLE = "stopclock_admin"
 
 # Every process the stack starts carries this variable (value: the repo root), which is how
