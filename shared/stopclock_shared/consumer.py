@@ -18,6 +18,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -72,6 +73,17 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc.__cause__, BaseException) and is_transient(exc.__cause__)
 
 
+@dataclass(frozen=True, slots=True)
+class _Work:
+    """A decoded message with a handler: what one event's application needs."""
+
+    msg: ConsumerRecord[bytes, bytes]
+    envelope: Envelope
+    data: Any
+    handler: Handler
+    event_id: uuid.UUID
+
+
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, owner: EventConsumer) -> None:
         self.owner = owner
@@ -111,6 +123,13 @@ class EventConsumer:
         self.handlers = dict(handlers)
         self.maker = sessionmaker
         self.processed = processed
+        # Built once; the event id is recorded in the transaction that applies the event.
+        record = (
+            insert(processed)
+            .values(consumer=name, event_id=bindparam("event_id"))
+            .on_conflict_do_nothing()
+        )
+        self._record = record.returning(processed.c.event_id)
         self.producer = producer
         self.bootstrap = bootstrap
         self.group_id = group_id
@@ -128,7 +147,7 @@ class EventConsumer:
                 batch = await consumer.getmany(timeout_ms=500)
                 if not batch:
                     continue
-                await asyncio.gather(*(self._partition(tp, msgs) for tp, msgs in batch.items()))
+                await self._batch([m for msgs in batch.values() for m in msgs])
                 offsets = {tp: msgs[-1].offset + 1 for tp, msgs in batch.items()}
                 try:
                     await consumer.commit(offsets)
@@ -171,18 +190,37 @@ class EventConsumer:
         self.consumer = consumer
         return consumer
 
-    async def _partition(
-        self, tp: TopicPartition, msgs: list[ConsumerRecord[bytes, bytes]]
-    ) -> None:
-        for msg in msgs:
-            start = time.perf_counter()
-            outcome = await self._one(msg)
-            metrics.CONSUMER_MESSAGES.labels(self.service, msg.topic, outcome).inc()
-            metrics.CONSUMER_PROCESSING.labels(self.service, msg.topic).observe(
-                time.perf_counter() - start
-            )
+    async def _batch(self, msgs: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Apply one poll's events in one transaction (a partition's order kept).
 
-    async def _one(self, msg: ConsumerRecord[bytes, bytes]) -> str:
+        One commit per poll instead of one per event is what lets a replica keep up under
+        load. If any handler fails for a reason of the message, the transaction is rolled
+        back and the poll is applied event by event, so only the bad event is dead-lettered.
+        """
+        start = time.perf_counter()
+        outcomes: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+        work: list[_Work] = []
+        for msg in msgs:
+            decoded = await self._decode(msg)
+            if isinstance(decoded, str):
+                outcomes.append((msg, decoded))
+            else:
+                work.append(decoded)
+        if len(work) == 1:
+            outcomes.append((work[0].msg, await self._apply(work[0])))
+        elif work:
+            applied = await self._apply_together(work)
+            if applied is None:
+                outcomes.extend([(w.msg, await self._apply(w)) for w in work])
+            else:
+                outcomes.extend(applied)
+        each = (time.perf_counter() - start) / max(len(msgs), 1)
+        for msg, outcome in outcomes:
+            metrics.CONSUMER_MESSAGES.labels(self.service, msg.topic, outcome).inc()
+            metrics.CONSUMER_PROCESSING.labels(self.service, msg.topic).observe(each)
+
+    async def _decode(self, msg: ConsumerRecord[bytes, bytes]) -> _Work | str:
+        """The envelope, payload and handler of ``msg``, or its outcome if none applies."""
         try:
             envelope = decode(msg.value)
         except MalformedMessage as exc:
@@ -191,46 +229,77 @@ class EventConsumer:
         handler = self.handlers.get(envelope.type)
         if handler is None:
             return "ignored"
-        token = correlation_id.set(envelope.correlationid or envelope.id)
         try:
+            data = payload(envelope)
+        except MalformedMessage as exc:
+            await self.dead_letter(msg, str(exc), envelope)
+            return "dlq"
+        return _Work(msg, envelope, data, handler, event_uuid(envelope.id))
+
+    async def _apply_together(
+        self, work: list[_Work]
+    ) -> list[tuple[ConsumerRecord[bytes, bytes], str]] | None:
+        """All of ``work`` in one transaction; None if one event must be handled alone."""
+        delay = 0.2
+        while True:
+            outcomes = []
             try:
-                data = payload(envelope)
-            except MalformedMessage as exc:
-                await self.dead_letter(msg, str(exc), envelope)
-                return "dlq"
-            return await self._apply(msg, envelope, data, handler)
+                async with self.maker() as session, session.begin():
+                    rows = await session.execute(
+                        self._record, [{"event_id": w.event_id} for w in work]
+                    )
+                    fresh = set(rows.scalars())
+                    for w in work:
+                        if w.event_id not in fresh:
+                            outcomes.append((w.msg, "duplicate"))
+                            continue
+                        fresh.discard(w.event_id)  # the same event twice in one poll
+                        token = correlation_id.set(w.envelope.correlationid or w.envelope.id)
+                        try:
+                            await w.handler(session, w.envelope, w.data, w.msg)
+                        finally:
+                            correlation_id.reset(token)
+                        outcomes.append((w.msg, "applied"))
+                return outcomes
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.info("a poll of %d events failed together; applying one by one", len(work))
+                    return None
+                log.warning("transient error applying %d events, retrying: %s", len(work), exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def _apply(self, w: _Work) -> str:
+        token = correlation_id.set(w.envelope.correlationid or w.envelope.id)
+        try:
+            return await self._apply_alone(w)
         finally:
             correlation_id.reset(token)
 
-    async def _apply(
-        self, msg: ConsumerRecord[bytes, bytes], envelope: Envelope, data: Any, handler: Handler
-    ) -> str:
+    async def _apply_alone(self, w: _Work) -> str:
         delay = 0.2
         while True:
             try:
                 async with self.maker() as session, session.begin():
-                    first = await session.execute(
-                        insert(self.processed)
-                        .values(consumer=self.name, event_id=event_uuid(envelope.id))
-                        .on_conflict_do_nothing()
-                        .returning(self.processed.c.event_id)
-                    )
+                    first = await session.execute(self._record, {"event_id": w.event_id})
                     if first.first() is None:
                         return "duplicate"
-                    await handler(session, envelope, data, msg)
+                    await w.handler(session, w.envelope, w.data, w.msg)
                 return "applied"
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if is_transient(exc):
-                    log.warning("transient error on %s, retrying: %s", envelope.type, exc)
+                    log.warning("transient error on %s, retrying: %s", w.envelope.type, exc)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10)
                     continue
                 log.exception(
-                    "handler failed for %s %s; dead-lettering", envelope.type, envelope.id
+                    "handler failed for %s %s; dead-lettering", w.envelope.type, w.envelope.id
                 )
-                await self.dead_letter(msg, f"{type(exc).__name__}: {exc}", envelope, exc)
+                await self.dead_letter(w.msg, f"{type(exc).__name__}: {exc}", w.envelope, exc)
                 return "dlq"
 
     async def dead_letter(

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import Insert, Select, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import metrics
@@ -33,8 +33,10 @@ class Outbox:
     def __init__(self, table: Table, service: str) -> None:
         self.table = table
         self.channel = f"outbox_{service}"
-        self._insert = insert(table)  # built once: the hot path of every write
-        self._notify = text("SELECT pg_notify(:channel, '')")
+        # Built once: the hot path of every write.
+        self._insert_one = self._written_and_notified(
+            insert(table).values({c: bindparam(c) for c in ("event_id", "topic", "key", "payload")})
+        )
 
     async def add(self, session: AsyncSession, topic: str, key: str, envelope: Envelope) -> None:
         await self.add_many(session, topic, [(key, envelope)])
@@ -49,9 +51,20 @@ class Outbox:
             {"event_id": uuid.UUID(env.id), "topic": topic, "key": key, "payload": encode(env)}
             for key, env in events
         ]
-        await session.execute(self._insert, rows if len(rows) > 1 else rows[0])
-        # Delivered at commit (and folded into one per transaction): wakes the relay at once.
-        await session.execute(self._notify, {"channel": self.channel})
+        if len(rows) == 1:
+            await session.execute(self._insert_one, rows[0])
+        else:
+            await session.execute(self._written_and_notified(insert(self.table).values(rows)))
+
+    def _written_and_notified(self, write: Insert) -> Select[Any]:
+        """The INSERT and the relay's NOTIFY in one round trip.
+
+        A data-modifying CTE always runs in full; the NOTIFY is delivered at commit (folded
+        into one per transaction) and wakes the relay at once.
+        """
+        written = write.returning(self.table.c.id).cte("written")
+        first = select(written.c.id).limit(1).subquery()
+        return select(func.pg_notify(self.channel, "")).select_from(first)
 
 
 class OutboxRelay:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from stopclock_shared.auth import Principal, PrincipalDep, Role, StaffDep, require_roles
 from stopclock_shared.db import SessionDep, utc_now
@@ -60,25 +61,29 @@ def parse_id(value: str, what: str = "Ticket") -> uuid.UUID:
         raise not_found(what, value) from None
 
 
+def json_response(data: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status, headers, media_type="application/json")
+
+
 async def idempotent_create(
     session: Any,
     key: str | None,
     principal: Principal,
     route: str,
-    body: dict[str, Any],
+    body: BaseModel,
     create: Any,
-) -> JSONResponse:
+) -> Response:
     """Run ``create`` once per Idempotency-Key; a retry with the same body gets the first answer."""
-    digest = request_hash(body)
-    if key:
-        found = await idempotency.lookup(session, key, principal.sub, route, digest)
-        if found is not None:
-            status, stored = found
-            return JSONResponse(stored, status_code=status, headers={"Idempotent-Replayed": "true"})
+    if not key:
+        return json_response(await create(), 201)
+    digest = request_hash(body.model_dump(mode="json"))
+    found = await idempotency.lookup(session, key, principal.sub, route, digest)
+    if found is not None:
+        status, stored = found
+        return json_response(stored, status, {"Idempotent-Replayed": "true"})
     result = await create()
-    if key:
-        await idempotency.store(session, key, principal.sub, route, digest, 201, result)
-    return JSONResponse(result, status_code=201)
+    await idempotency.store(session, key, principal.sub, route, digest, 201, result)
+    return json_response(result, 201)
 
 
 # --- people -----------------------------------------------------------------------------
@@ -122,7 +127,7 @@ async def create_ticket(
         return TicketRead.model_validate(ticket).model_dump(mode="json")
 
     return await idempotent_create(
-        session, idempotency_key, principal, "POST /tickets", body.model_dump(mode="json"), create
+        session, idempotency_key, principal, "POST /tickets", body, create
     )
 
 
@@ -222,7 +227,7 @@ async def add_comment(
         idempotency_key,
         principal,
         f"POST /tickets/{tid}/comments",
-        body.model_dump(mode="json"),
+        body,
         create,
     )
 
@@ -289,7 +294,7 @@ async def declare_outage(
         return await outage_read(session, outage, notified)
 
     return await idempotent_create(
-        session, idempotency_key, principal, "POST /outages", body.model_dump(mode="json"), create
+        session, idempotency_key, principal, "POST /outages", body, create
     )
 
 

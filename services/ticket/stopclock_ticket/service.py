@@ -118,7 +118,9 @@ async def create_ticket(
 ) -> RowMapping:
     if not principal.is_staff and body.requester_id != principal.sub:
         raise ProblemError(403, "Forbidden", "Requesters may only open tickets for themselves")
-    if await repo.get_person(session, body.requester_id) is None:
+    # One lookup both validates the requester and feeds the event's snapshot.
+    known = await person_refs(session, [body.requester_id])
+    if body.requester_id not in known:
         raise field_error(
             "requester_id",
             f"Unknown person {body.requester_id!r}; create it with PUT /api/v1/people/{{id}}",
@@ -141,7 +143,7 @@ async def create_ticket(
     await repo.add_history(
         session, ticket["id"], 1, "created", principal.sub, {"ticket": body.model_dump()}, now
     )
-    await emit_ticket_event(session, outbox, EventType.TICKET_CREATED, ticket, now)
+    await emit_ticket_event(session, outbox, EventType.TICKET_CREATED, ticket, now, known=known)
     metrics.TICKETS_CREATED.labels(ticket["type"], ticket["priority"]).inc()
     return ticket
 

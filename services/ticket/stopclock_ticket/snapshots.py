@@ -43,8 +43,14 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def ticket_snapshot(session: AsyncSession, ticket: RowMapping) -> dict[str, Any]:
-    refs = await person_refs(session, [ticket["requester_id"], ticket["assignee_id"]])
+async def ticket_snapshot(
+    session: AsyncSession, ticket: RowMapping, known: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The ticket as events carry it; ``known`` people refs spare a lookup."""
+    wanted = [ticket["requester_id"], ticket["assignee_id"]]
+    refs = dict(known or {})
+    if missing := [i for i in wanted if i and i not in refs]:
+        refs.update(await person_refs(session, missing))
     return {
         "id": str(ticket["id"]),
         "number": ticket["number"],
@@ -81,8 +87,9 @@ async def emit_ticket_event(
     now: datetime,
     extra: dict[str, Any] | None = None,
     cause: Envelope | None = None,
+    known: dict[str, dict[str, Any]] | None = None,
 ) -> Envelope:
-    data = {"ticket": await ticket_snapshot(session, ticket), **(extra or {})}
+    data = {"ticket": await ticket_snapshot(session, ticket, known), **(extra or {})}
     envelope = new_envelope(
         type_,
         source=SOURCE,
