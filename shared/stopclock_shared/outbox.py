@@ -16,7 +16,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import Insert, Select, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    CTE,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import metrics
@@ -41,16 +53,32 @@ class Outbox:
     async def add(self, session: AsyncSession, topic: str, key: str, envelope: Envelope) -> None:
         await self.add_many(session, topic, [(key, envelope)])
 
+    def with_writes(self, *writes: CTE) -> Select[Any]:
+        """One event's INSERT (and NOTIFY) together with other writes, as one statement.
+
+        ``writes`` are data-modifying CTEs (``insert(...).returning(...).cte()``) whose bind
+        names differ from the outbox's (event_id, topic, key, payload); build it once and
+        execute it with ``{**write_params, **outbox.params(topic, key, envelope)}``: the
+        state change and its event then cost a single round trip.
+        """
+        return self._insert_one.add_cte(*writes)
+
+    @staticmethod
+    def params(topic: str, key: str, envelope: Envelope) -> dict[str, Any]:
+        return {
+            "event_id": uuid.UUID(envelope.id),
+            "topic": topic,
+            "key": key,
+            "payload": encode(envelope),
+        }
+
     async def add_many(
         self, session: AsyncSession, topic: str, events: Sequence[tuple[str, Envelope]]
     ) -> None:
         """Write several (key, envelope) events in one INSERT and one NOTIFY."""
         if not events:
             return
-        rows = [
-            {"event_id": uuid.UUID(env.id), "topic": topic, "key": key, "payload": encode(env)}
-            for key, env in events
-        ]
+        rows = [self.params(topic, key, env) for key, env in events]
         if len(rows) == 1:
             await session.execute(self._insert_one, rows[0])
         else:

@@ -7,9 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import RowMapping, Select, and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import Sequence as Sequence_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from stopclock_shared.outbox import Outbox
 
 from .models import (
     comments,
@@ -43,12 +46,12 @@ async def get_person(session: AsyncSession, person_id: str) -> RowMapping | None
 
 _manager = people.alias("manager")
 # Built once: constructing statements per request costs more CPU than running them.
-_PEOPLE_WITH_MANAGERS = (
-    select(people, *[c.label(f"m_{c.name}") for c in _manager.c])
-    .outerjoin(_manager, _manager.c.id == people.c.manager_id)
-    .where(people.c.id.in_(bindparam("ids", expanding=True)))
+_PEOPLE_AND_MANAGERS = select(people, *[c.label(f"m_{c.name}") for c in _manager.c]).outerjoin(
+    _manager, _manager.c.id == people.c.manager_id
 )
-_INSERT_TICKET = insert(tickets).returning(*tickets.c)
+_PEOPLE_WITH_MANAGERS = _PEOPLE_AND_MANAGERS.where(
+    people.c.id.in_(bindparam("ids", expanding=True))
+)
 _INSERT_HISTORY = insert(history)
 _INSERT_COMMENT = insert(comments).returning(*comments.c)
 _SELECT_PERSON = select(people).where(people.c.id == bindparam("person_id"))
@@ -63,10 +66,14 @@ async def get_people_with_managers(
     found: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
     rows = await session.execute(_PEOPLE_WITH_MANAGERS, {"ids": list(ids)})
     for row in rows.mappings():
-        person = {c.name: row[c.name] for c in people.c}
-        boss = {c.name: row[f"m_{c.name}"] for c in _manager.c} if row["m_id"] else None
-        found[row["id"]] = (person, boss)
+        found[row["id"]] = _person_and_manager(row)
     return found
+
+
+def _person_and_manager(row: RowMapping) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    person = {c.name: row[c.name] for c in people.c}
+    boss = {c.name: row[f"m_{c.name}"] for c in _manager.c} if row["m_id"] else None
+    return person, boss
 
 
 async def get_people(session: AsyncSession, ids: Sequence[str]) -> dict[str, RowMapping]:
@@ -76,18 +83,56 @@ async def get_people(session: AsyncSession, ids: Sequence[str]) -> dict[str, Row
     return {r["id"]: r for r in rows}
 
 
-_NEXT_NUMBER = {
-    "incident": select(incident_numbers.next_value()),
-    "service_request": select(request_numbers.next_value()),
+def _requester_and_number(sequence: Sequence_) -> Select[Any]:
+    return _PEOPLE_AND_MANAGERS.where(people.c.id == bindparam("person_id")).add_columns(
+        sequence.next_value().label("seq")
+    )
+
+
+# The requester (with manager) and the ticket's number in one round trip; no number is
+# drawn for an unknown requester.
+_REQUESTER_AND_NUMBER = {
+    "incident": _requester_and_number(incident_numbers),
+    "service_request": _requester_and_number(request_numbers),
 }
 
 
-async def next_number(session: AsyncSession, ticket_type: str) -> int:
-    return int((await session.execute(_NEXT_NUMBER[ticket_type])).scalar_one())
+async def requester_and_number(
+    session: AsyncSession, person_id: str, ticket_type: str
+) -> tuple[dict[str, Any], dict[str, Any] | None, int] | None:
+    row = (
+        (await session.execute(_REQUESTER_AND_NUMBER[ticket_type], {"person_id": person_id}))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    person, boss = _person_and_manager(row)
+    return person, boss, int(row["seq"])
 
 
-async def insert_ticket(session: AsyncSession, values: dict[str, Any]) -> RowMapping:
-    return (await session.execute(_INSERT_TICKET, values)).mappings().one()
+def open_ticket_statement(outbox: Outbox) -> Select[Any]:
+    """The new ticket, its first history entry and its event: one statement."""
+    ticket = insert(tickets).values({c.name: bindparam(f"t_{c.name}") for c in tickets.c})
+    entry = insert(history).values(
+        {c: bindparam(f"h_{c}") for c in ("ticket_id", "version", "action", "actor_id")}
+        | {"changes": bindparam("h_changes"), "created_at": bindparam("h_created_at")}
+    )
+    return outbox.with_writes(
+        ticket.returning(tickets.c.id).cte("new_ticket"),
+        entry.returning(history.c.id).cte("new_history"),
+    )
+
+
+async def open_ticket(
+    session: AsyncSession,
+    statement: Select[Any],
+    ticket: dict[str, Any],
+    entry: dict[str, Any],
+    event: dict[str, Any],
+) -> None:
+    params = {f"t_{k}": v for k, v in ticket.items()} | {f"h_{k}": v for k, v in entry.items()}
+    await session.execute(statement, params | event)
 
 
 async def get_ticket(

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import RowMapping
@@ -43,8 +44,9 @@ from .domain import (
     transition,
 )
 from .domain.vocabulary import Impact, Urgency, WaitingReason
+from .models import tickets
 from .schemas import CommentIn, OutageIn, PersonIn, TicketCreate, TicketUpdate, TransitionIn
-from .snapshots import emit_outage_event, emit_ticket_event, person_refs
+from .snapshots import emit_outage_event, emit_ticket_event, person_ref, person_refs, ticket_event
 
 NO_RESPONSE = "no_response"
 SYSTEM = Actor(id="system", roles=frozenset({Role.SERVICE}))
@@ -115,37 +117,53 @@ async def get_person(session: AsyncSession, principal: Principal, person_id: str
 
 async def create_ticket(
     session: AsyncSession, outbox: Outbox, principal: Principal, body: TicketCreate, now: datetime
-) -> RowMapping:
+) -> dict[str, Any]:
     if not principal.is_staff and body.requester_id != principal.sub:
         raise ProblemError(403, "Forbidden", "Requesters may only open tickets for themselves")
-    # One lookup both validates the requester and feeds the event's snapshot.
-    known = await person_refs(session, [body.requester_id])
-    if body.requester_id not in known:
+    # Two round trips in all: the requester with the number, then ticket + history + event.
+    found = await repo.requester_and_number(session, body.requester_id, body.type)
+    if found is None:
         raise field_error(
             "requester_id",
             f"Unknown person {body.requester_id!r}; create it with PUT /api/v1/people/{{id}}",
         )
+    requester, manager, seq = found
     state = open_ticket(body.requester_id, Impact(body.impact), Urgency(body.urgency))
-    seq = await repo.next_number(session, body.type)
-    ticket = await repo.insert_ticket(
-        session,
-        {
-            "id": uuid.uuid4(),
-            "number": ticket_number(body.type, seq),  # type: ignore[arg-type]
-            **body.model_dump(),
-            "status": state.status.value,
-            "priority": state.priority.value,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-        },
-    )
-    await repo.add_history(
-        session, ticket["id"], 1, "created", principal.sub, {"ticket": body.model_dump()}, now
-    )
-    await emit_ticket_event(session, outbox, EventType.TICKET_CREATED, ticket, now, known=known)
+    fields = body.model_dump()
+    ticket = _NEW_TICKET | {
+        "id": uuid.uuid4(),
+        "number": ticket_number(body.type, seq),  # type: ignore[arg-type]
+        **fields,
+        "status": state.status.value,
+        "priority": state.priority.value,
+        "created_at": now,
+        "updated_at": now,
+    }
+    known = {requester["id"]: person_ref(requester, manager)}
+    event = ticket_event(EventType.TICKET_CREATED, ticket, now, known)
+    entry = {
+        "ticket_id": ticket["id"],
+        "version": 1,
+        "action": "created",
+        "actor_id": principal.sub,
+        "changes": {"ticket": fields},
+        "created_at": now,
+    }
+    await repo.open_ticket(session, _open_statement(outbox), ticket, entry, outbox.params(*event))
     metrics.TICKETS_CREATED.labels(ticket["type"], ticket["priority"]).inc()
     return ticket
+
+
+# Every column of a new ticket that the request does not set.
+_NEW_TICKET: dict[str, Any] = {c.name: None for c in tickets.c} | {
+    "work_blocked": False,
+    "version": 1,
+}
+
+
+@cache
+def _open_statement(outbox: Outbox) -> Any:
+    return repo.open_ticket_statement(outbox)
 
 
 async def visible_ticket(

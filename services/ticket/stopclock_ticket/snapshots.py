@@ -16,6 +16,7 @@ from stopclock_shared.outbox import Outbox
 from . import repository as repo
 
 SOURCE = "stopclock/ticket"
+TicketRow = RowMapping | Mapping[str, Any]  # a row read back, or one about to be written
 
 
 def person_ref(person: Mapping[str, Any], manager: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -43,14 +44,8 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def ticket_snapshot(
-    session: AsyncSession, ticket: RowMapping, known: dict[str, dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    """The ticket as events carry it; ``known`` people refs spare a lookup."""
-    wanted = [ticket["requester_id"], ticket["assignee_id"]]
-    refs = dict(known or {})
-    if missing := [i for i in wanted if i and i not in refs]:
-        refs.update(await person_refs(session, missing))
+def snapshot_of(ticket: TicketRow, refs: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """The ticket as events carry it, with its people's refs (requester at least)."""
     return {
         "id": str(ticket["id"]),
         "number": ticket["number"],
@@ -79,6 +74,27 @@ async def ticket_snapshot(
     }
 
 
+def ticket_event(
+    type_: str,
+    ticket: TicketRow,
+    now: datetime,
+    refs: Mapping[str, dict[str, Any]],
+    extra: dict[str, Any] | None = None,
+    cause: Envelope | None = None,
+) -> tuple[str, str, Envelope]:
+    """(topic, key, envelope) of a ticket event carrying the snapshot."""
+    envelope = new_envelope(
+        type_,
+        source=SOURCE,
+        subject=str(ticket["id"]),
+        time=now,
+        data={"ticket": snapshot_of(ticket, refs), **(extra or {})},
+        cause=cause,
+        sequence=ticket["version"],
+    )
+    return TICKETS_EVENTS, str(ticket["id"]), envelope
+
+
 async def emit_ticket_event(
     session: AsyncSession,
     outbox: Outbox,
@@ -87,19 +103,10 @@ async def emit_ticket_event(
     now: datetime,
     extra: dict[str, Any] | None = None,
     cause: Envelope | None = None,
-    known: dict[str, dict[str, Any]] | None = None,
 ) -> Envelope:
-    data = {"ticket": await ticket_snapshot(session, ticket, known), **(extra or {})}
-    envelope = new_envelope(
-        type_,
-        source=SOURCE,
-        subject=str(ticket["id"]),
-        time=now,
-        data=data,
-        cause=cause,
-        sequence=ticket["version"],
-    )
-    await outbox.add(session, TICKETS_EVENTS, str(ticket["id"]), envelope)
+    refs = await person_refs(session, [ticket["requester_id"], ticket["assignee_id"]])
+    topic, key, envelope = ticket_event(type_, ticket, now, refs, extra, cause)
+    await outbox.add(session, topic, key, envelope)
     return envelope
 
 
