@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -37,11 +39,29 @@ class Principal:
         return bool(self.roles & frozenset(roles))
 
 
+# Verified tokens by (secret, token) -> (principal, expiry): a client sends the same token on
+# every request, and verifying the signature and claims again costs more than the lookup.
+_VERIFIED: dict[tuple[str, str], tuple[Principal, float]] = {}
+_VERIFIED_MAX = 4096
+_LEEWAY = 5
+
+
 def decode_token(token: str, secret: str) -> Principal:
     """Verify an HS256 token and read its principal; raise a 401 problem otherwise."""
+    known = _VERIFIED.get((secret, token))
+    if known is not None and time.time() <= known[1] + _LEEWAY:
+        return known[0]
+    principal, expires = _verify(token, secret)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()  # simplest bound; refilled by the next requests
+    _VERIFIED[(secret, token)] = (principal, expires)
+    return principal
+
+
+def _verify(token: str, secret: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["sub"]}, leeway=5
+            token, secret, algorithms=["HS256"], options={"require": ["sub"]}, leeway=_LEEWAY
         )
     except jwt.ExpiredSignatureError as exc:
         raise ProblemError(401, "Unauthorized", "The token has expired") from exc
@@ -51,13 +71,14 @@ def decode_token(token: str, secret: str) -> Principal:
     if not isinstance(raw_roles, list):
         raise ProblemError(401, "Unauthorized", "Claim 'roles' must be a list")
     roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
-    return Principal(sub=str(claims["sub"]), roles=roles)
+    expires = claims.get("exp")
+    return Principal(sub=str(claims["sub"]), roles=roles), (
+        float(expires) if isinstance(expires, int | float) else math.inf
+    )
 
 
 def make_token(secret: str, sub: str, roles: Iterable[str], ttl_seconds: int = 3600) -> str:
     """Issue a token (local tools and tests; production tokens come from the identity provider)."""
-    import time
-
     now = int(time.time())
     payload = {"sub": sub, "roles": list(roles), "iat": now, "exp": now + ttl_seconds}
     return jwt.encode(payload, secret, algorithm="HS256")
