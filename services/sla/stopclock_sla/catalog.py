@@ -21,6 +21,8 @@ from .builtins import ALWAYS, ALWAYS_NAME, ALWAYS_VERSION
 from .models import calendars, policies
 from .versions import calendar_key, pin_policy, split_key
 
+_HEADS = "sla_catalog_heads"  # session.info key
+
 
 class Catalog:
     """Parsed policy and calendar versions of one process."""
@@ -48,7 +50,12 @@ class Catalog:
         self, session: AsyncSession, ticket_type: str, priority: str, service: str | None
     ) -> SlaPolicy | None:
         """The policy a ticket gets now, its calendars pinned to their current versions."""
-        policy_heads, calendar_heads = await repo.all_heads(session, policies, calendars)
+        # "Which versions are current" is read once per transaction: a consumer's poll of
+        # many tickets shares it, and a PUT committed meanwhile applies from the next poll.
+        heads = session.info.get(_HEADS)
+        if heads is None:
+            heads = session.info[_HEADS] = await repo.all_heads(session, policies, calendars)
+        policy_heads, calendar_heads = heads
         current = await self._policies_at(session, policy_heads)
         found = match_policy(current, ticket_type, priority, service)
         if found is None:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     RowMapping,
     Table,
     Text,
+    bindparam,
     cast,
     func,
     insert,
@@ -153,16 +154,20 @@ async def lock_many(session: AsyncSession, ticket_ids: Sequence[uuid.UUID]) -> S
     return (await session.execute(stmt)).mappings().all()
 
 
+# Built once (per-call construction cost more than the statements): the SET/VALUES columns
+# come from the parameters.
+_INSERT_CLOCKS = insert(ticket_clocks)
+_UPDATE_CLOCKS = update(ticket_clocks).where(ticket_clocks.c.ticket_id == bindparam("b_ticket"))
+
+
 async def insert_clocks(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(insert(ticket_clocks).values(**values))
+    await session.execute(_INSERT_CLOCKS, values)
 
 
 async def update_clocks(
     session: AsyncSession, ticket_id: uuid.UUID, values: dict[str, Any]
 ) -> None:
-    await session.execute(
-        update(ticket_clocks).where(ticket_clocks.c.ticket_id == ticket_id).values(**values)
-    )
+    await session.execute(_UPDATE_CLOCKS, {"b_ticket": ticket_id, **values})
 
 
 _UPDATE_MANY = text(
