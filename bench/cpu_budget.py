@@ -1,0 +1,163 @@
+"""Where the CPU goes: milliseconds of CPU each part of the stack spends per ticket opened.
+
+Opens tickets through the API at a fixed, modest pace (open loop, well under saturation),
+then waits until the stack is idle again, so that every consequence of every ticket (SLA
+clock, confirmation mail, escalation snapshot, survey bookkeeping, Kafka, PostgreSQL, the
+mail catcher) is inside the window. Each part's CPU time comes from ``/proc/<pid>/stat``
+(PostgreSQL counted with all its backends), minus what the part burns when idle. The sum
+gives the machine's ceiling: ``cores * 1000 / total_ms`` tickets per second, whatever the
+latency goal. The load generator's own CPU is shown apart: it is not part of the stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import httpx
+
+from stopclock_shared.testing.factories import put_person
+from stopclock_shared.testing.stack import Stack, unique
+
+from .report import write
+
+RATE = float(os.environ.get("BENCH_CPU_RATE", "20"))
+SECONDS = float(os.environ.get("BENCH_CPU_SECONDS", "20"))
+PARTS = [
+    "ticket",
+    "sla",
+    "notification",
+    "escalation",
+    "survey",
+    "kafka",
+    "postgres",
+    "mailcatcher",
+    "prometheus",
+]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(parent, []).append(int(entry.name))
+    return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class Parts:
+    """The stack's processes by part, from the pid files `make run` writes."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.pids: dict[str, int] = {}
+        for part in PARTS:
+            pid_file = run_dir / f"{part}.pid"
+            if pid_file.exists():
+                self.pids[part] = int(pid_file.read_text().split()[0])
+
+    def sample(self) -> dict[str, float]:
+        """CPU seconds so far of each part, descendants included (PostgreSQL's backends)."""
+        tree = _children()
+        out: dict[str, float] = {}
+        for part, pid in self.pids.items():
+            total, todo = 0.0, [pid]
+            while todo:
+                current = todo.pop()
+                total += _cpu_seconds(current)
+                todo.extend(tree.get(current, []))
+            out[part] = total
+        return out
+
+
+def _delta(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    return {k: max(0.0, b[k] - a.get(k, 0.0)) for k in b}
+
+
+async def _idle_rate(parts: Parts, seconds: float) -> dict[str, float]:
+    start, t0 = parts.sample(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    used = _delta(start, parts.sample())
+    return {k: v / (time.perf_counter() - t0) for k, v in used.items()}
+
+
+async def _wait_idle(parts: Parts, idle: dict[str, float], limit: float = 120.0) -> None:
+    """Until the stack's CPU rate is back near idle for two seconds in a row."""
+    quiet, deadline = 0, time.perf_counter() + limit
+    baseline = sum(idle.values())
+    while quiet < 2 and time.perf_counter() < deadline:
+        rate = sum((await _idle_rate(parts, 1.0)).values())
+        quiet = quiet + 1 if rate <= baseline * 1.5 + 0.05 else 0
+
+
+async def main() -> None:
+    stack = Stack.from_env()
+    parts = Parts(stack.repo_root / ".local" / "run")
+    if "ticket" not in parts.pids:
+        raise RuntimeError("no pid files under .local/run: start the stack with `make run`")
+    admin = stack.auth("bench-cpu-budget", "admin", "agent")
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=stack.url("ticket"), timeout=30, limits=limits) as client:
+        person = await put_person(client, admin, unique("budget"))
+        body = {
+            "type": "incident",
+            "title": "CPU budget ticket",
+            "description": "Created by make bench.",
+            "requester_id": person["id"],
+            "impact": "medium",
+            "urgency": "high",
+        }
+        await _wait_idle(parts, await _idle_rate(parts, 3.0))
+        idle = await _idle_rate(parts, 5.0)
+        count = int(RATE * SECONDS)
+        failures = 0
+
+        async def one() -> None:
+            nonlocal failures
+            response = await client.post("/api/v1/tickets", json=body, headers=admin)
+            failures += response.status_code != 201
+
+        before, own0, t0 = parts.sample(), time.process_time(), time.perf_counter()
+        tasks = []
+        for i in range(count):
+            await asyncio.sleep(max(0.0, t0 + i / RATE - time.perf_counter()))
+            tasks.append(asyncio.create_task(one()))
+        await asyncio.gather(*tasks)
+        generator_ms = (time.process_time() - own0) * 1000 / count
+        await _wait_idle(parts, idle)
+        used = _delta(before, parts.sample())
+        window = time.perf_counter() - t0
+    per_ticket = {k: (v - idle.get(k, 0.0) * window) * 1000 / count for k, v in used.items()}
+    total = sum(max(0.0, v) for v in per_ticket.values())
+    cores = os.cpu_count() or 1
+    rows: list[dict[str, object]] = [
+        {"part": k, "cpu_ms_per_ticket": round(v, 2), "share": f"{max(0.0, v) / total:.0%}"}
+        for k, v in sorted(per_ticket.items(), key=lambda kv: -kv[1])
+    ]
+    rows.append({"part": "stack total", "cpu_ms_per_ticket": round(total, 2), "share": "100%"})
+    rows.append(
+        {"part": "(load generator)", "cpu_ms_per_ticket": round(generator_ms, 2), "share": ""}
+    )
+    write(
+        "cpu_budget",
+        f"CPU per ticket opened, by part ({count} tickets at {RATE:.0f}/s, window {window:.0f} s)",
+        rows,
+        f"Errors: {failures}. Ceiling on {cores} cores with the stack alone: "
+        f"{cores * 1000 / total:.0f} tickets/s end to end (every consequence included).",
+    )
