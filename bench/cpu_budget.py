@@ -21,6 +21,7 @@ import httpx
 from stopclock_shared.testing.factories import put_person
 from stopclock_shared.testing.stack import Stack, unique
 
+from .load import LoadClient
 from .report import write
 
 RATE = float(os.environ.get("BENCH_CPU_RATE", "20"))
@@ -112,9 +113,11 @@ async def main() -> None:
     if "ticket" not in parts.pids:
         raise RuntimeError("no pid files under .local/run: start the stack with `make run`")
     admin = stack.auth("bench-cpu-budget", "admin", "agent")
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-    async with httpx.AsyncClient(base_url=stack.url("ticket"), timeout=30, limits=limits) as client:
-        person = await put_person(client, admin, unique("budget"))
+    async with (
+        httpx.AsyncClient(base_url=stack.url("ticket"), timeout=30) as setup,
+        LoadClient(stack.url("ticket")) as client,
+    ):
+        person = await put_person(setup, admin, unique("budget"))
         body = {
             "type": "incident",
             "title": "CPU budget ticket",
@@ -130,8 +133,8 @@ async def main() -> None:
 
         async def one() -> None:
             nonlocal failures
-            response = await client.post("/api/v1/tickets", json=body, headers=admin)
-            failures += response.status_code != 201
+            status, _ = await client.post("/api/v1/tickets", body, admin)
+            failures += status != 201
 
         before, own0, t0 = parts.sample(), time.process_time(), time.perf_counter()
         tasks = []

@@ -23,15 +23,18 @@ from stopclock_shared.testing.factories import put_person
 from stopclock_shared.testing.kafka_probe import KafkaProbe
 from stopclock_shared.testing.stack import Stack, unique
 
+from .load import LoadClient
 from .report import percentile, summary_ms, write
 
 LEVELS = [int(x) for x in os.environ.get("BENCH_TICKET_LEVELS", "1,8,32").split(",")]
 SECONDS = float(os.environ.get("BENCH_TICKET_SECONDS", "10"))
 
 
-async def level(stack: Stack, client: httpx.AsyncClient, concurrency: int) -> dict[str, object]:
+async def level(
+    stack: Stack, setup: httpx.AsyncClient, client: LoadClient, concurrency: int
+) -> dict[str, object]:
     admin = stack.auth("bench-admin", "admin", "agent")
-    person = await put_person(client, admin, unique("bench"))
+    person = await put_person(setup, admin, unique("bench"))
     body = {
         "type": "incident",
         "title": "Benchmark ticket",
@@ -50,13 +53,12 @@ async def level(stack: Stack, client: httpx.AsyncClient, concurrency: int) -> di
         nonlocal errors
         while time.perf_counter() < stop_at:
             t0 = time.perf_counter()
-            response = await client.post("/api/v1/tickets", json=body, headers=admin)
+            status, ticket = await client.post("/api/v1/tickets", body, admin)
             elapsed = time.perf_counter() - t0
-            if response.status_code != 201:
+            if status != 201:
                 errors += 1
                 continue
             latencies.append(elapsed)
-            ticket = response.json()
             started[ticket["id"]] = t0
             created_at[ticket["id"]] = datetime.fromisoformat(ticket["created_at"])
 
@@ -108,11 +110,13 @@ async def level(stack: Stack, client: httpx.AsyncClient, concurrency: int) -> di
 
 async def main() -> None:
     stack = Stack.from_env()
-    limits = httpx.Limits(max_connections=max(LEVELS), max_keepalive_connections=max(LEVELS))
     rows = []
-    async with httpx.AsyncClient(base_url=stack.url("ticket"), timeout=30, limits=limits) as client:
+    async with (
+        httpx.AsyncClient(base_url=stack.url("ticket"), timeout=30) as setup,
+        LoadClient(stack.url("ticket"), connections=max(LEVELS)) as client,
+    ):
         for concurrency in LEVELS:
-            rows.append(await level(stack, client, concurrency))
+            rows.append(await level(stack, setup, client, concurrency))
     write(
         "ticket_create",
         f"Ticket creation via POST /api/v1/tickets ({SECONDS:.0f} s per level)",
