@@ -72,8 +72,9 @@ def handlers(
         await notices.negative_feedback(session, outbox, env, feedback, desk_manager_email=desk)
 
     return {
+        # Not ticket.created: a ticket's events are ordered, so no waiting episode exists
+        # before its creation is seen, and there is no snapshot to refresh.
         EventType.TICKET_STATUS_CHANGED: status_changed,
-        EventType.TICKET_CREATED: ticket_changed,
         EventType.TICKET_UPDATED: ticket_changed,
         EventType.TICKET_COMMENTED: ticket_changed,
         EventType.TICKET_PRIORITY_CHANGED: ticket_changed,

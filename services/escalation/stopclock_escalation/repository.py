@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, select, text, tuple_, update
+from sqlalchemy import RowMapping, bindparam, delete, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,12 +122,26 @@ async def refresh_snapshot(
     session: AsyncSession, ticket_id: uuid.UUID, snapshot: dict[str, Any], version: int
 ) -> None:
     """Keep the newest ticket snapshot on the open episode (work_blocked may change)."""
-    t = waiting_episodes
     await session.execute(
-        update(t)
-        .where(t.c.ticket_id == ticket_id, t.c.state == OPEN, t.c.ticket_version < version)
-        .values(ticket=snapshot, ticket_version=version, updated_at=func.now())
+        _REFRESH_SNAPSHOT,
+        {
+            "b_ticket": ticket_id,
+            "b_version": version,
+            "ticket": snapshot,
+            "ticket_version": version,
+        },
     )
+
+
+_REFRESH_SNAPSHOT = (  # built once: every ticket event of a waiting ticket runs it
+    update(waiting_episodes)
+    .where(
+        waiting_episodes.c.ticket_id == bindparam("b_ticket"),
+        waiting_episodes.c.state == OPEN,
+        waiting_episodes.c.ticket_version < bindparam("b_version"),
+    )
+    .values(updated_at=func.now())
+)
 
 
 async def episodes_of_requester(
