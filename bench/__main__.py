@@ -12,9 +12,11 @@ import sys
 import time
 
 BENCHMARKS = [
+    "cpu_budget",
     "ticket_cpu",
     "ticket_create",
     "notification_latency",
+    "notification_throughput",
     "escalation_reminders",
     "sla_breach",
 ]

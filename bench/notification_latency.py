@@ -8,6 +8,12 @@ when SMTP accepted the mail). Measured: p50/p99/max of POST start -> mail stored
 mails/s sustained (mails stored per second from the first POST to the last mail).
 Goal (issue 5): p99 <= 300 ms at 100 tickets/s on this machine.
 
+Each level starts only once the stack is idle (no lag of the notification consumer group,
+no mail row due in its database, Maildir quiet for a few seconds): a backlog left by the
+previous level or benchmark would otherwise be measured as latency. ``idle_wait_s`` says
+how long that took (BENCH_NOTIFICATION_IDLE_TIMEOUT, 300 s, if it never got idle: the level
+is then measured anyway).
+
 ``BENCH_NOTIFICATION_REPLICAS=3`` additionally starts two more notification processes in the
 stack's consumer group (same database, free ports) and repeats the highest rate, to compare
 throughput with one and three replicas.
@@ -18,10 +24,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,12 +31,30 @@ from typing import Any
 
 import httpx
 
+from stopclock_shared.settings import local_database_url
 from stopclock_shared.testing.factories import put_person
 from stopclock_shared.testing.stack import Stack, unique
 
+from .notification_procs import (
+    Replica,
+    children,
+    start_replicas,
+    stop_all,
+    wait_idle,
+    wait_spread,
+)
 from .report import percentile, summary_ms, write
 
 RATES = [int(x) for x in os.environ.get("BENCH_NOTIFICATION_RATES", "10,50,100,200").split(",")]
+PARTITIONS = 12
+# A level starts once the stack is idle: no consumer lag, no mail row due, and the Maildir
+# unchanged for this long.
+IDLE_QUIET_SECONDS = float(os.environ.get("BENCH_NOTIFICATION_IDLE_SECONDS", "3"))
+IDLE_TIMEOUT_SECONDS = float(os.environ.get("BENCH_NOTIFICATION_IDLE_TIMEOUT", "300"))
+NOTIFICATION_DATABASE_URL = os.environ.get(
+    "STOPCLOCK_NOTIFICATION_DATABASE_URL", local_database_url("notification")
+)
+NOTIFICATION_GROUP = f"stopclock-notification{os.environ.get('STOPCLOCK_GROUP_SUFFIX', '')}"
 SECONDS = float(os.environ.get("BENCH_NOTIFICATION_SECONDS", "10"))
 DRAIN_SECONDS = float(os.environ.get("BENCH_NOTIFICATION_DRAIN_SECONDS", "60"))
 REPLICAS = int(os.environ.get("BENCH_NOTIFICATION_REPLICAS", "1"))
@@ -132,50 +152,24 @@ async def level(
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def start_replicas(stack: Stack, n: int) -> list[subprocess.Popen[bytes]]:
-    """``n`` extra notification processes joining the stack instance's group and database."""
-    procs = []
-    for _ in range(n):
-        port = free_port()
-        env = {**os.environ, "STOPCLOCK_SERVICE_PORT": str(port), "STOPCLOCK_LOG_JSON": "false"}
-        log_path = Path(tempfile.gettempdir()) / f"bench-notification-{port}.log"
-        with log_path.open("ab") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "stopclock_notification"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=stack.repo_root,
-                start_new_session=True,
-            )
-        procs.append(proc)
-        async with httpx.AsyncClient(timeout=2) as client:
-            for _ in range(200):
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.3)
-    await asyncio.sleep(15)  # let the group rebalance over all members
-    return procs
-
-
-def stop_replicas(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        proc.send_signal(signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+async def idle(stack: Stack) -> float:
+    """Wait until the stack owes no mail (a previous level's or benchmark's backlog would be
+    measured as this level's latency); the seconds waited."""
+    try:
+        waited = await wait_idle(
+            stack.maildir,
+            quiet_seconds=IDLE_QUIET_SECONDS,
+            timeout=IDLE_TIMEOUT_SECONDS,
+            database_url=NOTIFICATION_DATABASE_URL,
+            bootstrap=stack.kafka,
+            group_id=NOTIFICATION_GROUP,
+        )
+    except RuntimeError as exc:
+        # Something keeps mailing (another benchmark's timers?): measure anyway, and say so.
+        print(f"{exc}; measuring anyway (the figures include that load)", flush=True)
+        return IDLE_TIMEOUT_SECONDS
+    print(f"stack idle after {waited:.1f} s", flush=True)
+    return round(waited, 1)
 
 
 async def main() -> None:
@@ -184,18 +178,25 @@ async def main() -> None:
     watcher = asyncio.create_task(clock.watch())
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     rows = []
+    log_dir = Path(tempfile.gettempdir())
     try:
         async with httpx.AsyncClient(
             base_url=stack.url("ticket"), timeout=30, limits=limits
         ) as client:
             for rate in RATES:
-                rows.append(await level(stack, client, clock, rate, "1"))
+                waited = await idle(stack)
+                rows.append(await level(stack, client, clock, rate, "1") | {"idle_wait_s": waited})
             if REPLICAS > 1:
-                extra = await start_replicas(stack, REPLICAS - 1)
+                # Extra processes in the stack's group and database, on free ports.
+                extra = await start_replicas(stack, REPLICAS - 1, log_dir)
                 try:
-                    rows.append(await level(stack, client, clock, max(RATES), str(REPLICAS)))
+                    own = Replica(None, stack.url("notification"))
+                    await wait_spread([own, *extra], PARTITIONS)
+                    waited = await idle(stack)
+                    row = await level(stack, client, clock, max(RATES), str(REPLICAS))
+                    rows.append(row | {"idle_wait_s": waited})
                 finally:
-                    stop_replicas(extra)
+                    stop_all(children(extra))
     finally:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)

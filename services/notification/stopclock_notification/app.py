@@ -15,6 +15,7 @@ from .api import router
 from .consumers import event_consumer
 from .domain import MANDATORY_KINDS
 from .models import outbox, processed_events
+from .rendered import rendered_of
 from .sender import sender_tasks
 from .settings import NotificationSettings
 from .wakeup import wakeup_of
@@ -37,7 +38,13 @@ def tasks(runtime: Runtime) -> Sequence[tuple[str, Callable[[], Awaitable[None]]
     assert isinstance(settings, NotificationSettings)
     return [
         ("mails-pending-gauge", lambda: export_pending(runtime)),
-        *sender_tasks(runtime.sessionmaker, runtime.outbox, settings, wakeup_of(runtime)),
+        *sender_tasks(
+            runtime.sessionmaker,
+            runtime.outbox,
+            settings,
+            wakeup_of(runtime),
+            rendered=rendered_of(runtime),
+        ),
     ]
 
 

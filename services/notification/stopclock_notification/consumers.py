@@ -21,6 +21,7 @@ from stopclock_shared.runtime import Runtime
 
 from . import service
 from .domain import MAILED_EVENT_TYPES
+from .rendered import RenderedMails, rendered_of
 from .settings import NotificationSettings
 from .wakeup import Wakeup, wakeup_of
 
@@ -35,14 +36,18 @@ def desk_of(settings: NotificationSettings) -> service.Desk:
     )
 
 
-def handlers(desk: service.Desk, wakeup: Wakeup) -> dict[str, Handler]:
+def handlers(
+    desk: service.Desk, wakeup: Wakeup, rendered: RenderedMails | None = None
+) -> dict[str, Handler]:
     """Every mailed event type records its mails; the senders do the rest, later."""
 
     async def record(
         session: AsyncSession, envelope: Envelope, _: Any, __: ConsumerRecord[bytes, bytes]
     ) -> None:
         # The raw `data`: planning reads what mails need and names what is missing.
-        await service.record_mails(session, envelope, desk, utc_now(), wakeup.after_commit)
+        await service.record_mails_at_commit(
+            session, envelope, desk, utc_now(), wakeup.after_commit, rendered
+        )
 
     return dict.fromkeys(MAILED_EVENT_TYPES, record)
 
@@ -54,7 +59,7 @@ def event_consumer(runtime: Runtime) -> EventConsumer:
         service=settings.service_name,
         name="notification-events",
         topics=TOPICS,
-        handlers=handlers(desk_of(settings), wakeup_of(runtime)),
+        handlers=handlers(desk_of(settings), wakeup_of(runtime), rendered_of(runtime)),
         sessionmaker=runtime.sessionmaker,
         processed=runtime.processed,
         producer=runtime.producer,

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from .models import SENDABLE, notifications, preferences
 
@@ -42,6 +43,34 @@ async def insert_notifications(
     return (await session.execute(_INSERT_NEW, list(rows))).mappings().all()
 
 
+def insert_notifications_sync(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """`insert_notifications` with the sync API (inside a commit hook); how many were new."""
+    if not rows:
+        return 0
+    return len(session.execute(_INSERT_NEW, list(rows)).all())
+
+
+def _claim_statement() -> Any:
+    t = notifications
+    due = (
+        select(t.c.id)
+        .where(t.c.status.in_(SENDABLE), t.c.next_attempt_at <= bindparam("now"))
+        .order_by(t.c.next_attempt_at)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(t)
+        .where(t.c.id.in_(due.scalar_subquery()))
+        .values(next_attempt_at=bindparam("lease_until"))
+        .returning(*t.c)
+    )
+
+
+# Built once: a sender claims many times a second under load.
+_CLAIM = _claim_statement()
+
+
 async def claim_due(
     session: AsyncSession, now: datetime, lease_until: datetime, limit: int
 ) -> Sequence[RowMapping]:
@@ -50,21 +79,8 @@ async def claim_due(
     The lease is the row's ``next_attempt_at``: committed before the send, it keeps other
     senders off the row, and if the caller dies the row is simply due again when it ends.
     """
-    t = notifications
-    due = (
-        select(t.c.id)
-        .where(t.c.status.in_(SENDABLE), t.c.next_attempt_at <= now)
-        .order_by(t.c.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    stmt = (
-        update(t)
-        .where(t.c.id.in_(due.scalar_subquery()))
-        .values(next_attempt_at=lease_until)
-        .returning(*t.c)
-    )
-    rows = (await session.execute(stmt)).mappings().all()
+    params = {"now": now, "lease_until": lease_until, "limit": limit}
+    rows = (await session.execute(_CLAIM, params)).mappings().all()
     return sorted(rows, key=lambda r: (r["created_at"], r["id"]))
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
+from sqlalchemy import RowMapping, event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from stopclock_shared.auth import Principal
 from stopclock_shared.events.envelope import Envelope, new_envelope
@@ -26,6 +27,7 @@ from stopclock_shared.problems import ProblemError
 from . import metrics
 from . import repository as repo
 from .domain import (
+    OPTIONAL_KINDS,
     Failure,
     MailKind,
     PlannedMail,
@@ -35,6 +37,7 @@ from .domain import (
     plan_mails,
     render,
 )
+from .rendered import RenderedMails
 
 SOURCE = "stopclock/notification"
 log = logging.getLogger(__name__)
@@ -105,13 +108,48 @@ async def record_mails(
     desk: Desk,
     now: datetime,
     on_recorded: Callable[[AsyncSession], None] | None = None,
+    rendered: RenderedMails | None = None,
 ) -> Recorded:
     """Record the mails an event causes as `pending` rows (the consumer's half of a send).
 
     Raises `MalformedEventData` (the event lacks what its mails need) so the consumer
-    dead-letters it. Rendering the subject here also proves the mail can be written.
-    ``on_recorded(session)`` is called when new rows were inserted (to wake the senders).
+    dead-letters it. Rendering the mails here also proves they can be written.
+    ``on_recorded(session)`` is called when new rows were inserted (to wake the senders);
+    ``rendered`` keeps the mails written here for the senders of this process.
     """
+    rows, refused = await planned_rows(session, envelope, desk, now, rendered)
+    inserted = await repo.insert_notifications(session, rows)
+    if inserted and on_recorded is not None:
+        on_recorded(session)
+    return Recorded(inserted=len(inserted), suppressed=tuple(refused))
+
+
+async def record_mails_at_commit(
+    session: AsyncSession,
+    envelope: Envelope,
+    desk: Desk,
+    now: datetime,
+    on_recorded: Callable[[AsyncSession], None] | None = None,
+    rendered: RenderedMails | None = None,
+) -> None:
+    """`record_mails`, with the INSERT left to the commit: the rows of every event of the
+    transaction go in one statement (the consumer applies a whole poll in one transaction).
+
+    Planning, preferences and rendering happen now, so a bad event still fails here.
+    """
+    rows, _ = await planned_rows(session, envelope, desk, now, rendered)
+    if rows:
+        _rows_at_commit(session, on_recorded).extend(rows)
+
+
+async def planned_rows(
+    session: AsyncSession,
+    envelope: Envelope,
+    desk: Desk,
+    now: datetime,
+    rendered: RenderedMails | None = None,
+) -> tuple[list[dict[str, Any]], list[PlannedMail]]:
+    """(rows to insert, mails refused by their recipient's choice) for one event."""
     planned = plan_mails(
         envelope.type,
         envelope.data,
@@ -122,17 +160,54 @@ async def record_mails(
         desk_timezone=desk.timezone,
     )
     if not planned:
-        return Recorded(inserted=0, suppressed=())
-    opt_outs = await repo.opt_outs(session, (m.recipient_id for m in planned if m.recipient_id))
+        return [], []
+    # Only a recipient of an optional kind can have refused it: a mandatory mail (the
+    # confirmation of every new ticket) needs no look-up.
+    choosers = [m.recipient_id for m in planned if m.recipient_id and m.kind in OPTIONAL_KINDS]
+    opt_outs = await repo.opt_outs(session, choosers) if choosers else {}
     wanted, refused = split_by_preference(planned, opt_outs)
     for mail in refused:
         metrics.MAILS_SUPPRESSED.labels(mail.kind.value).inc()
         log.info("not mailing %s to %s: opted out", mail.kind.value, mail.recipient_id or "unknown")
-    rows = [notification_row(m, envelope, render(m).subject, now) for m in wanted]
-    inserted = await repo.insert_notifications(session, rows)
-    if inserted and on_recorded is not None:
-        on_recorded(session)
-    return Recorded(inserted=len(inserted), suppressed=tuple(refused))
+    rows = []
+    for mail in wanted:
+        written = render(mail)
+        if rendered is not None:
+            rendered.put(mail.dedupe_key, written)
+        rows.append(notification_row(mail, envelope, written.subject, now))
+    return rows, refused
+
+
+_ROWS_AT_COMMIT = "stopclock_notification.rows_at_commit"
+
+
+def _rows_at_commit(
+    session: AsyncSession, on_recorded: Callable[[AsyncSession], None] | None
+) -> list[dict[str, Any]]:
+    """The session's rows waiting for its commit; the first call arranges their INSERT.
+
+    ``before_commit`` runs inside the commit, in SQLAlchemy's greenlet, so the INSERT can
+    be issued there with the sync API; if it fails, the commit fails and rolls back, as a
+    failing INSERT in the handler would have. A rollback drops the waiting rows.
+    """
+    found: list[dict[str, Any]] | None = session.info.get(_ROWS_AT_COMMIT)
+    if found is not None:
+        return found
+    waiting: list[dict[str, Any]] = []
+    session.info[_ROWS_AT_COMMIT] = waiting
+
+    def insert(sync: Session) -> None:
+        rows = list(waiting)
+        waiting.clear()
+        if rows and repo.insert_notifications_sync(sync, rows) and on_recorded is not None:
+            on_recorded(session)
+
+    def drop(_: Session) -> None:
+        waiting.clear()
+
+    event.listen(session.sync_session, "before_commit", insert)
+    event.listen(session.sync_session, "after_rollback", drop)
+    return waiting
 
 
 def planned_of(row: Mapping[Any, Any]) -> PlannedMail:

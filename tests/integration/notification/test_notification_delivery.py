@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import aiosmtplib
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
 from stopclock_notification import service
 from stopclock_notification.models import metadata, notifications
 from stopclock_notification.models import outbox as outbox_table
-from stopclock_notification.sender import MailSender
+from stopclock_notification.sender import MailSender, OutgoingMail
 from stopclock_notification.settings import NotificationSettings
 from stopclock_notification.wakeup import Wakeup
 from stopclock_shared.db import make_sessionmaker
@@ -53,17 +52,17 @@ class Clock:
 class ScriptedSmtp:
     """A Transport whose every send runs ``behaviour`` (accept, raise, hang, take time)."""
 
-    behaviour: Callable[[EmailMessage], Any] | None = None
+    behaviour: Callable[[OutgoingMail], Any] | None = None
     accepted: list[str] = field(default_factory=list)
     tried: int = 0
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: OutgoingMail) -> None:
         self.tried += 1
         if self.behaviour is not None:
             result = self.behaviour(message)
             if asyncio.iscoroutine(result):
                 await result
-        self.accepted.append(str(message["Message-ID"]))
+        self.accepted.append(message.message_id)
 
     async def close(self) -> None:
         return None
@@ -175,8 +174,8 @@ async def test_a_mail_the_server_keeps_rejecting_is_given_up_and_announced(
 ) -> None:
     await record(maker, make_ticket_created, 1)
 
-    def refuse(message: EmailMessage) -> None:
-        raise aiosmtplib.SMTPRecipientRefused(550, "no such user", str(message["To"]))
+    def refuse(message: OutgoingMail) -> None:
+        raise aiosmtplib.SMTPRecipientRefused(550, "no such user", message.recipients[0])
 
     clock = Clock()
     mail_sender = sender(maker, ScriptedSmtp(behaviour=refuse), clock, mail_max_attempts=3)
@@ -204,7 +203,7 @@ async def test_a_failed_attempt_is_retried_after_its_backoff_not_before(
     await record(maker, make_ticket_created, 1)
     outcomes = iter([aiosmtplib.SMTPDataError(451, "try later"), None])
 
-    def flaky(_: EmailMessage) -> None:
+    def flaky(_: OutgoingMail) -> None:
         error = next(outcomes)
         if error is not None:
             raise error
@@ -234,7 +233,7 @@ async def test_an_unreachable_server_costs_one_try_and_never_kills_a_mail(
 ) -> None:
     await record(maker, make_ticket_created, 5)
 
-    def refused(_: EmailMessage) -> None:
+    def refused(_: OutgoingMail) -> None:
         raise ConnectionRefusedError(111, "Connection refused")
 
     clock = Clock(T0)
@@ -261,8 +260,8 @@ async def test_a_mail_in_flight_when_its_sender_stops_is_resent_after_the_lease_
     wire: list[str] = []
     hang = asyncio.Event()
 
-    async def accept_then_die(message: EmailMessage) -> None:
-        wire.append(str(message["Message-ID"]))  # the server has it...
+    async def accept_then_die(message: OutgoingMail) -> None:
+        wire.append(message.message_id)  # the server has it...
         await hang.wait()  # ...and we die before hearing so
 
     clock = Clock(T0)
@@ -294,7 +293,7 @@ async def test_a_mail_is_not_started_when_the_lease_could_end_mid_send(
     await record(maker, make_ticket_created, 3)
     clock = Clock(T0)
 
-    def slow(_: EmailMessage) -> None:
+    def slow(_: OutgoingMail) -> None:
         clock.advance(10)
 
     smtp = ScriptedSmtp(behaviour=slow)
@@ -345,4 +344,51 @@ async def test_the_senders_are_woken_when_new_mail_is_committed_and_never_on_rol
 
     assert (before_commit, after_commit) == (False, True)
     assert not wake.is_set()
+    assert [r["recipient"] for r in await rows(maker)] == ["ada@example.test"]
+
+
+async def test_a_transactions_events_are_recorded_together_at_its_commit(
+    maker: async_sessionmaker[AsyncSession], make_ticket_created: EventFactory
+) -> None:
+    wakeup = Wakeup()
+    wake = wakeup.new_event()
+    envelopes = [make_ticket_created(email=f"p{i}@example.test", time=T0) for i in range(3)]
+
+    async with maker() as session:
+        async with session.begin():
+            for envelope in envelopes:
+                await service.record_mails_at_commit(
+                    session, envelope, DESK, T0, wakeup.after_commit
+                )
+            before_commit = (len(await rows(maker)), wake.is_set())
+        after_commit = wake.is_set()
+
+    assert before_commit == (0, False)
+    assert after_commit
+    assert sorted(r["recipient"] for r in await rows(maker)) == [
+        "p0@example.test",
+        "p1@example.test",
+        "p2@example.test",
+    ]
+
+
+async def test_rows_waiting_for_a_commit_are_dropped_on_rollback_and_never_doubled(
+    maker: async_sessionmaker[AsyncSession], make_ticket_created: EventFactory
+) -> None:
+    wakeup = Wakeup()
+    wake = wakeup.new_event()
+    envelope = make_ticket_created(email="ada@example.test", time=T0)
+    async with maker() as session:
+        transaction = await session.begin()
+        await service.record_mails_at_commit(session, envelope, DESK, T0, wakeup.after_commit)
+        await transaction.rollback()
+    assert await rows(maker) == []
+    assert not wake.is_set()
+
+    for _ in range(2):  # the event again, then redelivered
+        async with maker() as session, session.begin():
+            await service.record_mails_at_commit(session, envelope, DESK, T0, wakeup.after_commit)
+        woken = wake.is_set()
+        wake.clear()
+    assert not woken  # nothing new: the senders are left alone
     assert [r["recipient"] for r in await rows(maker)] == ["ada@example.test"]

@@ -81,7 +81,9 @@ async def applied_counts(engine: AsyncEngine) -> dict[str, int]:
 
 
 async def dead_letters(stack: Stack, topic: str, want: int) -> list[dict[str, Any]]:
-    reader = AIOKafkaConsumer(dlq(topic), bootstrap_servers=stack.kafka, auto_offset_reset="earliest")
+    reader = AIOKafkaConsumer(
+        dlq(topic), bootstrap_servers=stack.kafka, auto_offset_reset="earliest"
+    )
     await reader.start()
     found: list[dict[str, Any]] = []
     try:

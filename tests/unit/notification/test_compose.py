@@ -1,12 +1,14 @@
 """The message handed to SMTP: multipart text + HTML with the deterministic Message-ID."""
 
+import email
+import email.policy
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
 
 from stopclock_notification.domain import RenderedMail, message_id_for
-from stopclock_notification.sender import compose
+from stopclock_notification.sender import OutgoingMail, compose
 
 MAIL = RenderedMail(
     subject="[INC0000123] We received your request: Printer",
@@ -16,7 +18,7 @@ MAIL = RenderedMail(
 DECIDED = datetime(2024, 5, 14, 7, 30, tzinfo=UTC)
 
 
-def message(**overrides: object) -> EmailMessage:
+def outgoing(mail: RenderedMail = MAIL, **overrides: object) -> OutgoingMail:
     fields: dict[str, object] = {
         "sender": "Stopclock Service Desk <servicedesk@stopclock.local>",
         "recipient": "ada@example.test",
@@ -28,7 +30,15 @@ def message(**overrides: object) -> EmailMessage:
         "domain": "stopclock.local",
     }
     fields.update(overrides)
-    return compose(MAIL, **fields)  # type: ignore[arg-type]
+    return compose(mail, **fields)  # type: ignore[arg-type]
+
+
+def message(mail: RenderedMail = MAIL, **overrides: object) -> EmailMessage:
+    """The mail as a reader's client parses it."""
+    parsed = email.message_from_bytes(outgoing(mail, **overrides).data, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    assert not parsed.defects
+    return parsed
 
 
 def test_the_message_carries_the_deterministic_message_id() -> None:
@@ -74,3 +84,52 @@ def test_a_line_break_in_an_address_is_refused_rather_than_becoming_a_header(
 ) -> None:
     with pytest.raises(ValueError, match=r"linefeed|carriage return"):
         message(recipient=recipient)
+
+
+def test_the_smtp_envelope_is_the_senders_and_the_recipients_address() -> None:
+    sent = outgoing()
+    assert sent.sender == "servicedesk@stopclock.local"
+    assert sent.recipients == ("ada@example.test",)
+    assert sent.message_id == message_id_for("event-1", "ticket_opened", "ada@example.test")
+
+
+def test_a_resend_is_byte_for_byte_the_same_mail() -> None:
+    assert outgoing().data == outgoing().data
+
+
+def test_accents_long_lines_and_odd_lines_survive_the_trip() -> None:
+    text = (
+        "Bonjour Élodie,\n"
+        + "votre demande est enregistrée. " * 8
+        + "\n.a line starting with a dot\nFrom the desk\ntrailing space \n"
+    )
+    mail = RenderedMail(
+        subject="[INC0000123] Demande reçue : imprimante à l'étage",
+        text=text,
+        html="<p>Élodie, à bientôt</p>\n",
+    )
+    msg = message(mail)
+    assert msg["Subject"] == mail.subject
+    assert msg.get_body(("plain",)).get_content() == text  # type: ignore[union-attr]
+    assert msg.get_body(("html",)).get_content() == mail.html  # type: ignore[union-attr]
+    assert all(len(line) <= 78 for line in outgoing(mail).data.decode("ascii").splitlines())
+
+
+def test_a_long_subject_is_folded_and_read_back_whole() -> None:
+    subject = "[INC0000123] We received your request: " + "the printer on floor 3 jams " * 4
+    mail = RenderedMail(subject=subject.strip(), text="x\n", html="<p>x</p>\n")
+    assert message(mail)["Subject"] == subject.strip()
+    assert all(len(line) <= 78 for line in outgoing(mail).data.decode("ascii").splitlines())
+
+
+def test_a_line_break_in_the_subject_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"linefeed|carriage return"):
+        outgoing(RenderedMail(subject="Hello\r\nBcc: eve@example.test", text="x\n", html="x\n"))
+
+
+def test_a_sender_with_a_display_name_in_need_of_quoting_keeps_its_meaning() -> None:
+    sent = outgoing(sender='"Desk, Level 2" <desk@stopclock.local>')
+    assert sent.sender == "desk@stopclock.local"
+    assert message(sender='"Desk, Level 2" <desk@stopclock.local>')["From"].addresses[
+        0
+    ].display_name == ("Desk, Level 2")

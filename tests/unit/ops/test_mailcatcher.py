@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def catcher(tmp_path: Path) -> tuple[int, Path]:
+def catcher(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     port, maildir = free_port(), tmp_path / "mail"
     argv = [sys.executable, "-m", "stopclock_shared.localstack.mailcatcher"]
     proc = subprocess.Popen(
@@ -62,5 +63,7 @@ def test_a_multipart_mail_is_stored_as_sent(catcher: tuple[int, Path]) -> None:
     parts = [p.get_content_type() for p in got.walk()]
     assert parts == ["multipart/alternative", "text/plain", "text/html"]
     text = next(p for p in got.walk() if p.get_content_type() == "text/plain")
-    assert "Grüße" in text.get_payload(decode=True).decode(text.get_content_charset() or "utf-8")
+    body = text.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    assert "Grüße" in body.decode(text.get_content_charset() or "utf-8")
     assert list((maildir / "tmp").iterdir()) == []

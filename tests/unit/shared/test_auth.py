@@ -8,7 +8,6 @@ import time
 import jwt
 import pytest
 
-from stopclock_shared import auth
 from stopclock_shared.auth import Role, decode_token, make_token
 from stopclock_shared.problems import ProblemError
 
@@ -27,12 +26,12 @@ def test_a_cached_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
     token = make_token(SECRET, "bob", ["requester"], ttl_seconds=60)
     assert decode_token(token, SECRET).sub == "bob"
     later = time.time() + 60 + 30  # past expiry and leeway
-    monkeypatch.setattr(auth.time, "time", lambda: later)
+    monkeypatch.setattr(time, "time", lambda: later)
     monkeypatch.setattr(jwt.api_jwt, "datetime", _frozen_datetime(later))
     with pytest.raises(ProblemError) as caught:
         decode_token(token, SECRET)
     assert caught.value.status == 401
-    assert "expired" in caught.value.detail
+    assert "expired" in (caught.value.detail or "")
 
 
 def test_a_cached_token_is_refused_under_another_secret() -> None:
@@ -63,7 +62,7 @@ def _frozen_datetime(at: float) -> type:
 
     class Frozen(datetime):
         @classmethod
-        def now(cls, tz: object = None) -> Frozen:  # type: ignore[override]
+        def now(cls, tz: object = None) -> Frozen:
             return cls.fromtimestamp(at, tz=UTC)
 
     return Frozen
