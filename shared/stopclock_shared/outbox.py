@@ -46,6 +46,19 @@ class Outbox:
         self.table = table
         self.channel = f"outbox_{service}"
         # Built once: the hot path of every write.
+        self._insert_many = text(
+            f"""
+            WITH written AS (
+                INSERT INTO {table.name} (event_id, topic, key, payload)
+                SELECT * FROM unnest(
+                    CAST(:event_ids AS uuid[]), CAST(:topics AS text[]),
+                    CAST(:keys AS text[]), CAST(:payloads AS bytea[])
+                )
+                RETURNING id
+            )
+            SELECT pg_notify(:channel, '') FROM (SELECT id FROM written LIMIT 1) AS first
+            """
+        )
         self._insert_one = self._written_and_notified(
             insert(table).values({c: bindparam(c) for c in ("event_id", "topic", "key", "payload")})
         )
@@ -81,8 +94,19 @@ class Outbox:
         rows = [self.params(topic, key, env) for key, env in events]
         if len(rows) == 1:
             await session.execute(self._insert_one, rows[0])
-        else:
-            await session.execute(self._written_and_notified(insert(self.table).values(rows)))
+            return
+        # Arrays of columns, so the statement has one shape (and one cache entry) whatever
+        # the number of rows; a multi-VALUES insert would be compiled again for every count.
+        await session.execute(
+            self._insert_many,
+            {
+                "event_ids": [r["event_id"] for r in rows],
+                "topics": [r["topic"] for r in rows],
+                "keys": [r["key"] for r in rows],
+                "payloads": [r["payload"] for r in rows],
+                "channel": self.channel,
+            },
+        )
 
     def _written_and_notified(self, write: Insert) -> Select[Any]:
         """The INSERT and the relay's NOTIFY in one round trip.
