@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope, Any, ConsumerRecord[bytes, bytes]], Awaitable[None]]
 PartitionHook = Callable[[set[TopicPartition]], Awaitable[None]]
+COMMIT_INTERVAL = 0.5  # seconds between offset commits while events keep coming
 _NAMESPACE = uuid.UUID("6c1f1a4e-8f5b-4a53-9a7e-0c1c0d5e2f10")
 
 
@@ -89,6 +90,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         self.owner = owner
 
     async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        await self.owner.commit_pending(set(revoked))  # the next owner starts after them
         if self.owner.on_revoked and revoked:
             await self.owner.on_revoked(set(revoked))
 
@@ -139,6 +141,8 @@ class EventConsumer:
         # True once the group has given this member its partitions (possibly none): until
         # then it applies nothing and owns no timers, so the service is not ready.
         self.joined = False
+        self._pending: dict[TopicPartition, int] = {}
+        self._committed_at = time.monotonic()
 
     async def run(self) -> None:
         consumer = await self._start()
@@ -146,15 +150,12 @@ class EventConsumer:
             while True:
                 batch = await consumer.getmany(timeout_ms=500)
                 if not batch:
+                    await self.commit_pending()
                     continue
                 await self._batch([m for msgs in batch.values() for m in msgs])
-                offsets = {tp: msgs[-1].offset + 1 for tp, msgs in batch.items()}
-                try:
-                    await consumer.commit(offsets)
-                except KafkaError:
-                    # Lost the partitions in a rebalance: the next owner redelivers, and the
-                    # processed-events table makes that harmless.
-                    log.warning("offset commit failed; redelivery will be deduplicated")
+                self._pending.update({tp: msgs[-1].offset + 1 for tp, msgs in batch.items()})
+                if time.monotonic() - self._committed_at >= COMMIT_INTERVAL:
+                    await self.commit_pending()
                 owned = consumer.assignment()
                 for tp, msgs in batch.items():
                     if tp not in owned:
@@ -164,7 +165,33 @@ class EventConsumer:
                         max(lag, 0)
                     )
         finally:
+            try:  # best effort: whatever is not committed is redelivered and skipped
+                async with asyncio.timeout(5):
+                    await self.commit_pending()
+            except (TimeoutError, KafkaError, asyncio.CancelledError):
+                log.warning("final offset commit skipped; redelivery will be deduplicated")
             await consumer.stop()
+
+    async def commit_pending(self, only: set[TopicPartition] | None = None) -> None:
+        """Commit the offsets of applied polls (of ``only`` these partitions).
+
+        Offsets are committed after the transactions, at most every ``COMMIT_INTERVAL``, on
+        an idle poll, before partitions are revoked and at stop: one commit request per
+        poll cost the broker and the consumer more than the events themselves. A crash
+        redelivers at most that interval's events, which the processed-events table skips.
+        """
+        offsets = {tp: o for tp, o in self._pending.items() if only is None or tp in only}
+        if not offsets or self.consumer is None:
+            return
+        for tp in offsets:
+            del self._pending[tp]
+        self._committed_at = time.monotonic()
+        try:
+            await self.consumer.commit(offsets)
+        except KafkaError:
+            # Lost the partitions in a rebalance: the next owner redelivers, and the
+            # processed-events table makes that harmless.
+            log.warning("offset commit failed; redelivery will be deduplicated")
 
     def export_assignment(self, assigned: set[TopicPartition]) -> None:
         """After a rebalance, this replica owns exactly ``assigned`` (the metric shows it)."""
