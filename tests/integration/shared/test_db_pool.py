@@ -12,18 +12,14 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stopclock_shared.db import make_engine, make_sessionmaker
-from stopclock_shared.testing.stack import Stack, unique
+from stopclock_shared.testing.databases import throwaway_database
+from stopclock_shared.testing.stack import Stack
 
 
 @pytest.fixture
 async def database(stack: Stack) -> AsyncIterator[tuple[str, asyncpg.Connection]]:
-    name = unique("pool").replace("-", "_")
-    admin = await asyncpg.connect(stack.pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = stack.pg_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{url}/{name}", admin
-    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await admin.close()
+    async with throwaway_database(stack, "pool") as found:
+        yield found
 
 
 async def backend_pid(engine: AsyncEngine) -> int:

@@ -8,17 +8,14 @@ dead-lettered and every other one is still applied, exactly once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from stopclock_shared.consumer import EventConsumer
 from stopclock_shared.db import common_tables, make_metadata, make_sessionmaker
@@ -27,6 +24,7 @@ from stopclock_shared.events.envelope import Envelope, new_envelope
 from stopclock_shared.events.topics import dlq
 from stopclock_shared.kafka import make_producer
 from stopclock_shared.testing.stack import Stack, unique
+from stopclock_shared.testing.topics import create_topics
 
 TYPE = "stopclock.test.consumer.v1"
 metadata: MetaData = make_metadata()
@@ -35,28 +33,14 @@ applied = Table("applied", metadata, Column("event_id", String(64), nullable=Fal
 
 
 @pytest.fixture
-async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
-    """A throwaway database with the common tables and a table the handler writes."""
-    name = unique("consumer").replace("-", "_")
-    admin = await asyncpg.connect(stack.pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = stack.pg_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    eng = create_async_engine(f"{url}/{name}")
-    async with eng.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield eng
-    await eng.dispose()
-    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await admin.close()
+def tables() -> MetaData:
+    return metadata
 
 
 @pytest.fixture
 async def topic(stack: Stack) -> str:
     name = unique("test.consumer")
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, 1, 1), NewTopic(dlq(name), 1, 1)])
-    await admin.close()
+    await create_topics(stack, (name, 1), (dlq(name), 1))
     return name
 
 

@@ -4,16 +4,14 @@ before the publish loses nothing; the next leader publishes every row exactly on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import orjson
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import MetaData, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stopclock_shared.db import common_tables, make_metadata, make_sessionmaker
 from stopclock_shared.events.envelope import new_envelope
@@ -21,34 +19,21 @@ from stopclock_shared.kafka import make_producer
 from stopclock_shared.outbox import Outbox, OutboxRelay
 from stopclock_shared.testing.kafka_probe import KafkaProbe
 from stopclock_shared.testing.stack import Stack, unique
+from stopclock_shared.testing.topics import create_topics
 
 metadata = make_metadata()
 outbox_table, _, _ = common_tables(metadata)
 
 
 @pytest.fixture
-async def engine(stack: Stack) -> AsyncIterator[AsyncEngine]:
-    """A throwaway database with the common tables."""
-    name = unique("relay").replace("-", "_")
-    admin = await asyncpg.connect(stack.pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = stack.pg_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    eng = create_async_engine(f"{url}/{name}")
-    async with eng.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    yield eng
-    await eng.dispose()
-    await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await admin.close()
+def tables() -> MetaData:
+    return metadata
 
 
 @pytest.fixture
 async def topic(stack: Stack) -> str:
     name = unique("test.relay")
-    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, 3, 1)])
-    await admin.close()
+    await create_topics(stack, (name, 3))
     return name
 
 
