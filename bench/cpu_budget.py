@@ -12,6 +12,7 @@ latency goal. The load generator's own CPU is shown apart: it is not part of the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from stopclock_shared.testing.factories import put_person
+from stopclock_shared.testing.processes import cpu_seconds
 from stopclock_shared.testing.stack import Stack, unique
 
 from .load import LoadClient
@@ -39,7 +41,6 @@ PARTS = [
     "mailcatcher",
     "prometheus",
 ]
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> dict[int, list[int]]:
@@ -54,15 +55,6 @@ def _children() -> dict[int, list[int]]:
         parent = int(stat.rsplit(")", 1)[1].split()[1])
         tree.setdefault(parent, []).append(int(entry.name))
     return tree
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 class Parts:
@@ -83,7 +75,8 @@ class Parts:
             total, todo = 0.0, [pid]
             while todo:
                 current = todo.pop()
-                total += _cpu_seconds(current)
+                with contextlib.suppress(OSError):  # a backend that just ended
+                    total += cpu_seconds(current)
                 todo.extend(tree.get(current, []))
             out[part] = total
         return out
@@ -103,14 +96,15 @@ async def _idle_rate(parts: Parts, seconds: float) -> dict[str, float]:
 QUIET = 0.25  # cores: the whole stack at rest uses ~0.15 (polls, metrics, heartbeats)
 
 
-async def _wait_idle(parts: Parts, limit: float = 180.0) -> None:
-    """Until the stack's CPU rate is at rest for three seconds in a row."""
+async def _wait_idle(parts: Parts, limit: float = 180.0) -> bool:
+    """Until the stack's CPU rate is at rest for three seconds in a row (False: it never was)."""
     quiet, deadline = 0, time.perf_counter() + limit
     while quiet < 3 and time.perf_counter() < deadline:
         rate = sum((await _idle_rate(parts, 1.0)).values())
         quiet = quiet + 1 if rate <= QUIET else 0
     if quiet < 3:
         print(f"cpu_budget: the stack never came to rest within {limit:.0f} s", flush=True)
+    return quiet >= 3
 
 
 async def main() -> None:
@@ -147,15 +141,19 @@ async def main() -> None:
             await asyncio.gather(*tasks)
 
         await paced(int(RATE * WARM_UP_SECONDS))
-        await _wait_idle(parts)
+        rested = await _wait_idle(parts)
         idle = await _idle_rate(parts, 5.0)
         count = int(RATE * SECONDS)
         before, own0, t0 = parts.sample(), time.process_time(), time.perf_counter()
         await paced(count)
         generator_ms = (time.process_time() - own0) * 1000 / count
-        await _wait_idle(parts)
+        rested = await _wait_idle(parts) and rested
         used = _delta(before, parts.sample())
         window = time.perf_counter() - t0
+        # Background work that was still fading before the run must not be subtracted as
+        # "idle": the lower of the rates before and after is the part's rest.
+        after = await _idle_rate(parts, 5.0)
+        idle = {k: min(v, after.get(k, v)) for k, v in idle.items()}
     per_ticket = {k: (v - idle.get(k, 0.0) * window) * 1000 / count for k, v in used.items()}
     total = sum(max(0.0, v) for v in per_ticket.values())
     cores = os.cpu_count() or 1
@@ -171,6 +169,7 @@ async def main() -> None:
         "cpu_budget",
         f"CPU per ticket opened, by part ({count} tickets at {RATE:.0f}/s, window {window:.0f} s)",
         rows,
-        f"Errors: {failures} (warm-up included). Ceiling on {cores} cores with the stack alone: "
+        ("" if rested else "NOT AT REST before or after the run: other work is counted. ")
+        + f"Errors: {failures} (warm-up included). Ceiling on {cores} cores with the stack alone: "
         f"{cores * 1000 / total:.0f} tickets/s end to end (every consequence included).",
     )

@@ -20,9 +20,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -32,30 +30,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from stopclock_notification.consumers import TOPICS
 from stopclock_notification.domain import MailKind, message_id_for
 from stopclock_shared.events.codec import encode
-from stopclock_shared.events.envelope import Envelope, new_envelope
 from stopclock_shared.events.topics import TICKETS_EVENTS
-from stopclock_shared.events.types import EventType
 from stopclock_shared.localstack import procs
-from stopclock_shared.testing.stack import Stack, unique
+from stopclock_shared.testing.events import ticket_created
+from stopclock_shared.testing.processes import CLOCK_TICKS, cpu_seconds, free_port
+from stopclock_shared.testing.stack import Stack
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ASSIGNED = "stopclock_consumer_assigned_partitions"
 MESSAGE_ID = re.compile(rb"^Message-ID: *(<[^>\r\n]+>)", re.MULTILINE | re.IGNORECASE)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a live process has used so far (``/proc/<pid>/stat``)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    # Fields after the command name (which may hold spaces) start at field 3 (state).
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -257,27 +239,6 @@ class MessageIds:
         return sum(n - 1 for n in self.count.values() if n > 1)
 
 
-async def create_database(stack: Stack, prefix: str = "bench_notification") -> str:
-    """A fresh database on the stack's PostgreSQL; its SQLAlchemy asyncpg URL."""
-    name = unique(prefix).replace("-", "_")
-    admin = await asyncpg.connect(stack.pg_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    finally:
-        await admin.close()
-    base = stack.pg_admin_url.rsplit("/", 1)[0]
-    return f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
-
-
-async def drop_database(stack: Stack, url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    admin = await asyncpg.connect(stack.pg_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 async def position_group_at_end(bootstrap: str, group_id: str) -> None:
     """Commit a group's offsets at the end of every topic the service consumes."""
     consumer = AIOKafkaConsumer(
@@ -321,58 +282,6 @@ async def group_lag(bootstrap: str, group_id: str, topics: Sequence[str] = TOPIC
         await consumer.stop()
 
 
-def ticket_created(*, email: str, number: str, person_id: str | None = None) -> Envelope:
-    """A ``stopclock.ticket.created.v1`` like the ticket service emits (docs/events.md)."""
-    ticket_id = str(uuid.uuid4())
-    at = datetime.now(UTC)
-    person = person_id or unique("person")
-    requester = {
-        "id": person,
-        "name": f"Person {person}",
-        "email": email,
-        "timezone": "Europe/Paris",
-        "locale": "en",
-        "vip": False,
-        "difficult": False,
-        "manager_id": None,
-        "manager_email": None,
-        "manager_name": None,
-    }
-    snapshot: dict[str, Any] = {
-        "id": ticket_id,
-        "number": number,
-        "type": "incident",
-        "title": "Benchmark ticket",
-        "description": "Made by the notification throughput benchmark.",
-        "status": "new",
-        "waiting_reason": None,
-        "priority": "P3",
-        "impact": "medium",
-        "urgency": "medium",
-        "requester": requester,
-        "assignee_id": None,
-        "assignee": None,
-        "group": None,
-        "service": None,
-        "category": None,
-        "work_blocked": False,
-        "created_at": at.isoformat(),
-        "updated_at": at.isoformat(),
-        "resolved_at": None,
-        "closed_at": None,
-        "resolution": None,
-        "version": 1,
-    }
-    return new_envelope(
-        EventType.TICKET_CREATED,
-        source="bench/notification",
-        subject=ticket_id,
-        time=at,
-        data={"ticket": snapshot},
-        sequence=1,
-    )
-
-
 @dataclass
 class Burst:
     """Pre-encoded ticket.created records (key, value), one fresh recipient each."""
@@ -388,7 +297,9 @@ class Burst:
         burst = cls(tag)
         for i in range(n):
             email = f"b{tag}-{i}@example.test"
-            envelope = ticket_created(email=email, number=f"INC8{i:06d}")
+            envelope = ticket_created(
+                email=email, number=f"INC8{i:06d}", source="bench/notification"
+            )
             burst.records.append(((envelope.subject or envelope.id).encode(), encode(envelope)))
             burst.message_ids.append(message_id_for(envelope.id, MailKind.TICKET_OPENED, email))
         return burst

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stopclock_shared.testing.databases import throwaway_database
 from stopclock_shared.testing.stack import Stack
 
 from .notification_procs import (
@@ -42,8 +43,6 @@ from .notification_procs import (
     Child,
     MessageIds,
     children,
-    create_database,
-    drop_database,
     machine_cpu,
     position_group_at_end,
     produce,
@@ -115,7 +114,11 @@ async def paced(catcher_maildir: Path, bootstrap: str) -> dict[str, float]:
 
 
 async def level(stack: Stack, replicas: int, directory: Path) -> dict[str, Any]:
-    database = await create_database(stack)
+    async with throwaway_database(stack, "bench_notification") as (database, _):
+        return await _level(stack, replicas, directory, database)
+
+
+async def _level(stack: Stack, replicas: int, directory: Path, database: str) -> dict[str, Any]:
     suffix = f"-bench-{uuid.uuid4().hex[:8]}"
     group = f"stopclock-notification{suffix}"
     started: list[Child] = []
@@ -158,7 +161,6 @@ async def level(stack: Stack, replicas: int, directory: Path) -> dict[str, Any]:
         latency = await paced(catcher.maildir, stack.kafka) if PACED_RATE > 0 else {}
     finally:
         stop_all(started)
-        await drop_database(stack, database)
     return {
         "replicas": replicas,
         "events": COUNT,

@@ -34,7 +34,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -54,6 +53,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from stopclock_shared.events.codec import encode
 from stopclock_shared.events.envelope import new_envelope
 from stopclock_shared.events.types import EventType
+from stopclock_shared.testing.processes import free_port
 from stopclock_shared.testing.stack import Stack, unique
 from stopclock_sla.builtins import ALWAYS
 from stopclock_sla.domain import PolicyMatch, SlaPolicy, Target, TicketFacts, start_clocks
@@ -150,13 +150,6 @@ class Sla:
             at = datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").astimezone(UTC)
             found.append((at.timestamp(), int(count), float(seconds)))
         return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextlib.asynccontextmanager

@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL databases on the stack's cluster, for tests of shared machinery."""
+"""Throwaway PostgreSQL databases on the stack's cluster, for tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -17,10 +17,13 @@ async def throwaway_database(
     """A new empty database: its SQLAlchemy URL and an admin connection; dropped after."""
     name = unique(prefix).replace("-", "_")
     admin = await asyncpg.connect(stack.pg_admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = stack.pg_admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
-        yield f"{base}/{name}", admin
+        # template0 takes no connections, so a session open on template1 cannot make this fail.
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        base = stack.pg_admin_url.rsplit("/", 1)[0]
+        try:
+            yield f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}", admin
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +27,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from stopclock_shared.events.topics import SLA_EVENTS, SURVEYS_EVENTS, TICKETS_EVENTS
 from stopclock_shared.testing.factories import move, open_ticket, put_person
 from stopclock_shared.testing.kafka_probe import KafkaProbe
+from stopclock_shared.testing.processes import free_port
 from stopclock_shared.testing.stack import Stack, unique
 
 pytestmark = pytest.mark.slow
@@ -45,12 +45,6 @@ class Replica:
 
     def alive(self) -> bool:
         return self.process.poll() is None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -29,16 +29,10 @@ from stopclock_shared.events.envelope import Envelope
 from stopclock_shared.events.topics import TICKETS_EVENTS
 from stopclock_shared.localstack import procs
 from stopclock_shared.testing.maildir import MailWatcher
+from stopclock_shared.testing.processes import free_port
 from stopclock_shared.testing.stack import Stack, unique
 
 EventFactory = Callable[..., Envelope]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

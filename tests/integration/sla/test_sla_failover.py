@@ -14,7 +14,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from sla_support import envelope, policy_body, put_policy
 from stopclock_shared.events.topics import SLA_EVENTS, TICKETS_EVENTS
 from stopclock_shared.testing.factories import open_ticket, put_person
 from stopclock_shared.testing.kafka_probe import KafkaProbe
+from stopclock_shared.testing.processes import free_port
 from stopclock_shared.testing.stack import Stack, unique
 
 pytestmark = pytest.mark.slow
@@ -60,13 +60,6 @@ def tails(*replicas: Replica) -> str:
     return "\n".join(
         f"--- {r.name}:\n" + r.log.read_text(errors="replace")[-4000:] for r in replicas
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
