@@ -237,7 +237,8 @@ class EventConsumer:
             outcomes.append((work[0].msg, await self._apply(work[0])))
         elif work:
             applied = await self._apply_together(work)
-            if applied is None:
+            if isinstance(applied, Exception):
+                log.info("a poll of %d events failed together; applying one by one", len(work))
                 outcomes.extend([(w.msg, await self._apply(w)) for w in work])
             else:
                 outcomes.extend(applied)
@@ -265,8 +266,9 @@ class EventConsumer:
 
     async def _apply_together(
         self, work: list[_Work]
-    ) -> list[tuple[ConsumerRecord[bytes, bytes], str]] | None:
-        """All of ``work`` in one transaction; None if one event must be handled alone."""
+    ) -> list[tuple[ConsumerRecord[bytes, bytes], str]] | Exception:
+        """All of ``work`` in one transaction, retried while the world fails (database or
+        broker away); the exception when an event itself fails (nothing is applied then)."""
         delay = 0.2
         while True:
             outcomes = []
@@ -292,42 +294,28 @@ class EventConsumer:
                 raise
             except Exception as exc:
                 if not is_transient(exc):
-                    log.info("a poll of %d events failed together; applying one by one", len(work))
-                    return None
+                    return exc
                 log.warning("transient error applying %d events, retrying: %s", len(work), exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
 
     async def _apply(self, w: _Work) -> str:
+        """One event alone: applied, a duplicate, or dead-lettered with its error."""
+        result = await self._apply_together([w])
+        if not isinstance(result, Exception):
+            return result[0][1]
         token = correlation_id.set(w.envelope.correlationid or w.envelope.id)
         try:
-            return await self._apply_alone(w)
+            log.error(
+                "handler failed for %s %s; dead-lettering",
+                w.envelope.type,
+                w.envelope.id,
+                exc_info=result,
+            )
+            await self.dead_letter(w.msg, f"{type(result).__name__}: {result}", w.envelope, result)
         finally:
             correlation_id.reset(token)
-
-    async def _apply_alone(self, w: _Work) -> str:
-        delay = 0.2
-        while True:
-            try:
-                async with self.maker() as session, session.begin():
-                    first = await session.execute(self._record, {"event_id": w.event_id})
-                    if first.first() is None:
-                        return "duplicate"
-                    await w.handler(session, w.envelope, w.data, w.msg)
-                return "applied"
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                if is_transient(exc):
-                    log.warning("transient error on %s, retrying: %s", w.envelope.type, exc)
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 10)
-                    continue
-                log.exception(
-                    "handler failed for %s %s; dead-lettering", w.envelope.type, w.envelope.id
-                )
-                await self.dead_letter(w.msg, f"{type(exc).__name__}: {exc}", w.envelope, exc)
-                return "dlq"
+        return "dlq"
 
     async def dead_letter(
         self,
