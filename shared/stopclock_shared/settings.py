@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .links import REPLY_LOCAL_PART_ROOM, link_key
+
 DEV_JWT_SECRET = "stopclock-local-dev-secret-change-me-in-prod"
 LOCAL_PG_PORT = 55432
 SERVICE_PORTS = {
@@ -42,6 +44,12 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     public_survey_url: str = "http://127.0.0.1:8004"
+    # The desk's own address: the From of every mail, where people write to the desk, and
+    # the base of the reply addresses (local+tag@domain).
+    desk_address: str = "servicedesk@stopclock.local"
+    # Key of the signed reply addresses and answer links (``links.py``), shared by the
+    # services that make and read them; empty: derived from the JWT secret.
+    link_secret: SecretStr = SecretStr("")
     log_level: str = "INFO"
     log_json: bool = True
     relay_enabled: bool = True
@@ -56,9 +64,21 @@ class Settings(BaseSettings):
             self.database_url = local_database_url(self.service_name)
         if not self.service_port:
             self.service_port = SERVICE_PORTS.get(self.service_name, 8080)
+        local, at, domain = self.desk_address.rpartition("@")
+        if not at or not local or not domain or len(local) > REPLY_LOCAL_PART_ROOM:
+            raise ValueError(
+                "STOPCLOCK_DESK_ADDRESS must be local@domain with a local part of at most "
+                f"{REPLY_LOCAL_PART_ROOM} characters (reply addresses add a tag to it)"
+            )
         if self.env == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
             raise ValueError("STOPCLOCK_JWT_SECRET must be set in production")
         return self
+
+    @property
+    def link_key(self) -> bytes:
+        """HMAC key of reply addresses and answer links."""
+        secret = self.link_secret.get_secret_value() or self.jwt_secret.get_secret_value()
+        return link_key(secret)
 
     @property
     def group_id(self) -> str:

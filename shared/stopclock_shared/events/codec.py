@@ -21,6 +21,8 @@ PAYLOADS: dict[str, type[BaseModel]] = {
     EventType.COMMAND_RESOLVE: models.ResolveCommand,
     EventType.COMMAND_REOPEN: models.ReopenCommand,
     EventType.COMMAND_COMMENT: models.CommentCommand,
+    EventType.COMMAND_OPEN: models.OpenTicketCommand,
+    EventType.PERSON_UPDATED: models.PersonUpdated,
     EventType.OUTAGE_DECLARED: models.OutageEvent,
     EventType.OUTAGE_UPDATED: models.OutageEvent,
     EventType.OUTAGE_RESOLVED: models.OutageEvent,

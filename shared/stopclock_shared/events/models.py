@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from .vocabulary import Channel, NoteKind
+
 
 class _Payload(BaseModel):
     # Additive changes keep the version, so unknown fields are accepted.
@@ -49,10 +51,17 @@ class TicketSnapshot(_Payload):
     closed_at: AwareDatetime | None
     resolution: str | None
     version: int
+    # When the current wait on the requester began (None unless ``waiting_on_user``): it
+    # names that wait, e.g. in answer-page links.
+    waiting_since: AwareDatetime | None = None
 
 
 class TicketCreated(_Payload):
     ticket: TicketSnapshot
+    channel: Channel = Channel.API
+    # The Message-ID of the mail that opened the ticket (channel ``email``): the
+    # confirmation threads with it.
+    source_message_id: str | None = None
 
 
 class TicketUpdated(_Payload):
@@ -77,6 +86,8 @@ class CommentData(_Payload):
     author_id: str
     author_is_requester: bool
     created_at: AwareDatetime
+    channel: Channel = Channel.API
+    note_kind: NoteKind | None = None
 
 
 class TicketCommented(_Payload):
@@ -102,9 +113,38 @@ class ReopenCommand(_Payload):
 
 
 class CommentCommand(_Payload):
+    """A comment on behalf of ``author_id`` (a person; None: the sending service itself).
+
+    Only a public comment whose author is the ticket's requester counts as their answer.
+    """
+
     ticket_id: str
     body: str
     visibility: Literal["public", "internal"] = "internal"
+    author_id: str | None = None
+    channel: Channel = Channel.API
+    note_kind: NoteKind | None = None
+
+
+class OpenTicketCommand(_Payload):
+    """A new ticket from a mail to the desk. ``ticket_id`` is chosen by the sender, so a
+    command delivered twice opens one ticket."""
+
+    ticket_id: str
+    requester_id: str
+    title: str
+    description: str
+    type: Literal["incident", "service_request"] = "incident"
+    impact: Literal["high", "medium", "low"] = "medium"
+    urgency: Literal["high", "medium", "low"] = "medium"
+    channel: Channel = Channel.EMAIL
+    source_message_id: str | None = None
+
+
+class PersonUpdated(_Payload):
+    """A person was created or changed in the directory (key: person id)."""
+
+    person: PersonRef
 
 
 class OutageData(_Payload):

@@ -9,6 +9,8 @@ ESCALATIONS_EVENTS = "escalations.events"
 SURVEYS_EVENTS = "surveys.events"
 OUTAGES_EVENTS = "outages.events"
 NOTIFICATIONS_EVENTS = "notifications.events"
+# Additive: person snapshots keyed by person id (the directory's changes).
+PEOPLE_EVENTS = "people.events"
 
 ALL_TOPICS = (
     TICKETS_EVENTS,
@@ -18,6 +20,7 @@ ALL_TOPICS = (
     SURVEYS_EVENTS,
     OUTAGES_EVENTS,
     NOTIFICATIONS_EVENTS,
+    PEOPLE_EVENTS,
 )
 
 

@@ -15,6 +15,11 @@ class EventType(StrEnum):
     COMMAND_RESOLVE = "stopclock.ticket.command.resolve.v1"
     COMMAND_REOPEN = "stopclock.ticket.command.reopen.v1"
     COMMAND_COMMENT = "stopclock.ticket.command.comment.v1"
+    # Additive: a new ticket from a mail to the desk (the notification service's inbound mail).
+    COMMAND_OPEN = "stopclock.ticket.command.open.v1"
+
+    # Additive: the people directory, so the mail gateway knows who writes to the desk.
+    PERSON_UPDATED = "stopclock.person.updated.v1"
 
     SLA_STARTED = "stopclock.sla.started.v1"
     SLA_PAUSED = "stopclock.sla.paused.v1"

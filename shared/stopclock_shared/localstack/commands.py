@@ -52,7 +52,7 @@ def cmd_run(config: StackConfig) -> int:
         stack.start()
         _print_ready(config, stack)
         say("running; Ctrl-C here or `make stop` elsewhere stops everything")
-        say("a part that dies is reported with its last log lines; the rest keeps running")
+        say("a part that dies is reported with its last log lines and restarted, with backoff")
         stack.watch()
     except StopRequested as signal_name:
         say(f"{signal_name} received")

@@ -34,6 +34,10 @@ from .output import StackError, detail, say, tail
 
 INFRA_TIMEOUT = 120.0
 SERVICE_READY_TIMEOUT = 90.0
+# `make run` brings a dead part back after these waits (the last one repeats); a part that
+# stayed up for STABLE_SECONDS starts again from the first.
+RESTART_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+STABLE_SECONDS = 60.0
 
 
 class StopRequested(Exception):
@@ -50,6 +54,9 @@ class Part:
     proc: subprocess.Popen[bytes] | None = None
     note: str = ""
     reported_dead: bool = False
+    started_at: float = 0.0
+    restarts: int = 0  # consecutive restarts without a stable run in between
+    restart_at: float | None = None
 
 
 # -- the supervisor lock and state file ------------------------------------------------------
@@ -131,7 +138,7 @@ class Stack:
 
     # -- starting ------------------------------------------------------------------------
     def _add(self, name: str, port: int, proc: subprocess.Popen[bytes]) -> Part:
-        part = Part(name, port, self.config.log_path(name), proc)
+        part = Part(name, port, self.config.log_path(name), proc, started_at=time.monotonic())
         self.parts.append(part)
         procs.write_pid(self.config.pid_path(name), proc.pid)
         detail(f"{name}: pid {proc.pid}, port {port}, log {part.log}")
@@ -228,22 +235,67 @@ class Stack:
                 dead.append(part)
         return dead
 
-    def report_deaths(self) -> None:
-        """Print every part that died unexpectedly, with the end of its log."""
+    def report_deaths(self, *, restart: bool = False) -> None:
+        """Print every part that died unexpectedly, with the end of its log; with ``restart``,
+        schedule it to be started again after a backoff."""
         for part in self.newly_dead():
             if part.name == "mailcatcher" and _restarted_elsewhere(self.config, part):
                 continue  # a test stopped it and started its own: that one is in the pid file
+            pid = part.proc.pid if part.proc else "?"
+            then = ""
+            if restart:
+                if time.monotonic() - part.started_at >= STABLE_SECONDS:
+                    part.restarts = 0
+                wait = RESTART_BACKOFF[min(part.restarts, len(RESTART_BACKOFF) - 1)]
+                part.restart_at = time.monotonic() + wait
+                then = f"; restarting it in {wait:.0f} s"
+            else:
+                then = "; the rest keeps running"
             print(
-                f"!!  {part.name} (pid {part.proc.pid if part.proc else '?'}) {part.note}; "
-                f"the rest keeps running. Last lines of {part.log}:\n{tail(part.log)}",
+                f"!!  {part.name} (pid {pid}) {part.note}{then}. "
+                f"Last lines of {part.log}:\n{tail(part.log)}",
                 flush=True,
             )
 
+    def _spawn_again(self, part: Part) -> subprocess.Popen[bytes]:
+        config = self.config
+        if part.name in config.service_ports:
+            # A changed service may bring a migration: apply it before the process starts.
+            services.migrate(config, self.base_env)
+            return services.start(config, part.name, self.base_env)
+        if part.name == "postgres":
+            return postgres.start(config, self.env)
+        if part.name == "kafka":
+            return kafka.start(config, self.env)
+        if part.name == "mailcatcher":
+            return mailcatcher.spawn(config, self.base_env, die_with_parent=True)
+        return prometheus.start(config, self.env)
+
+    def restart_due(self) -> None:
+        """Start again every dead part whose backoff is over, and say so."""
+        now = time.monotonic()
+        for part in self.parts:
+            if part.restart_at is None or part.restart_at > now:
+                continue
+            part.restart_at = None
+            part.restarts += 1
+            try:
+                proc = self._spawn_again(part)
+            except (StackError, OSError) as error:
+                print(f"!!  {part.name}: restart failed: {error}", flush=True)
+                part.restart_at = now + RESTART_BACKOFF[-1]  # try again later
+                continue
+            part.proc, part.started_at, part.reported_dead = proc, time.monotonic(), False
+            part.note = f"restarted {part.restarts}x"
+            procs.write_pid(self.config.pid_path(part.name), proc.pid)
+            say(f"{part.name}: restarted (pid {proc.pid}, restart {part.restarts})")
+
     def watch(self) -> None:
-        """Stay in the foreground, reporting dead parts, until a stop signal arrives."""
+        """Stay in the foreground, restarting dead parts, until a stop signal arrives."""
         while True:
             time.sleep(1)
-            self.report_deaths()
+            self.report_deaths(restart=True)
+            self.restart_due()
 
     # -- stopping ------------------------------------------------------------------------
     def stop(self) -> None:
