@@ -19,6 +19,7 @@ BENCHMARKS = [
     "notification_throughput",
     "escalation_reminders",
     "sla_breach",
+    "inbound_reply",
 ]
 
 
