@@ -107,9 +107,13 @@ def test_an_answer_token_under_another_key_is_refused() -> None:
 )
 def test_everything_signed_round_trips(ticket: uuid.UUID, since: datetime, recipient: str) -> None:
     ref = read_answer_token(KEY, answer_token(KEY, ticket, since))
-    assert ref is not None and ref.ticket_id == ticket and same_wait(ref.waiting_since, since)
+    assert ref is not None
+    assert ref.ticket_id == ticket
+    assert same_wait(ref.waiting_since, since)
     tag = read_reply_address(KEY, DESK, reply_address(KEY, DESK, ticket, recipient))
-    assert tag is not None and tag.ticket_id == ticket and tag.sent_to(recipient.upper())
+    assert tag is not None
+    assert tag.ticket_id == ticket
+    assert tag.sent_to(recipient.upper())
 
 
 @given(st.text(max_size=120))
