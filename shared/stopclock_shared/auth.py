@@ -44,37 +44,56 @@ class Principal:
 _VERIFIED: dict[tuple[str, str], tuple[Principal, float]] = {}
 _VERIFIED_MAX = 4096
 _LEEWAY = 5
+# A token must expire, and within this long of when it was issued (or of now, without `iat`):
+# a stolen long-lived token is worth more than a short one.
+DEFAULT_MAX_TOKEN_LIFETIME = 24 * 3600
+MAX_SUB_LENGTH = 200
 
 
-def decode_token(token: str, secret: str) -> Principal:
+def decode_token(
+    token: str, secret: str, max_lifetime: float = DEFAULT_MAX_TOKEN_LIFETIME
+) -> Principal:
     """Verify an HS256 token and read its principal; raise a 401 problem otherwise."""
     known = _VERIFIED.get((secret, token))
     if known is not None and time.time() <= known[1] + _LEEWAY:
         return known[0]
-    principal, expires = _verify(token, secret)
+    principal, expires = _verify(token, secret, max_lifetime)
     if len(_VERIFIED) >= _VERIFIED_MAX:
         _VERIFIED.clear()  # simplest bound; refilled by the next requests
     _VERIFIED[(secret, token)] = (principal, expires)
     return principal
 
 
-def _verify(token: str, secret: str) -> tuple[Principal, float]:
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(401, "Unauthorized", detail)
+
+
+def _verify(token: str, secret: str, max_lifetime: float) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["sub"]}, leeway=_LEEWAY
+            token,
+            secret,
+            algorithms=["HS256"],
+            options={"require": ["sub", "exp"]},
+            leeway=_LEEWAY,
         )
     except jwt.ExpiredSignatureError as exc:
-        raise ProblemError(401, "Unauthorized", "The token has expired") from exc
+        raise _unauthorized("The token has expired") from exc
     except jwt.PyJWTError as exc:
-        raise ProblemError(401, "Unauthorized", f"Invalid token: {exc}") from exc
+        raise _unauthorized(f"Invalid token: {exc}") from exc
+    sub = claims["sub"]
+    if not isinstance(sub, str) or not sub or len(sub) > MAX_SUB_LENGTH or "\x00" in sub:
+        raise _unauthorized(f"Claim 'sub' must be a text of 1 to {MAX_SUB_LENGTH} characters")
     raw_roles = claims.get("roles", [])
-    if not isinstance(raw_roles, list):
-        raise ProblemError(401, "Unauthorized", "Claim 'roles' must be a list")
+    if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
+        raise _unauthorized("Claim 'roles' must be a list of strings")
+    expires = float(claims["exp"])  # pyjwt checked it is a number
+    issued = claims.get("iat")
+    since = float(issued) if isinstance(issued, int | float) else time.time()
+    if not math.isfinite(expires) or expires - since > max_lifetime:
+        raise _unauthorized(f"The token lives longer than the allowed {max_lifetime:.0f} s")
     roles = frozenset(Role(r) for r in raw_roles if r in Role._value2member_map_)
-    expires = claims.get("exp")
-    return Principal(sub=str(claims["sub"]), roles=roles), (
-        float(expires) if isinstance(expires, int | float) else math.inf
-    )
+    return Principal(sub=sub, roles=roles), expires
 
 
 def make_token(secret: str, sub: str, roles: Iterable[str], ttl_seconds: int = 3600) -> str:
@@ -91,8 +110,9 @@ async def current_principal(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise ProblemError(401, "Unauthorized", "Missing 'Authorization: Bearer <token>' header")
-    secret: str = request.app.state.settings.jwt_secret.get_secret_value()
-    return decode_token(token.strip(), secret)
+    settings = request.app.state.settings
+    secret: str = settings.jwt_secret.get_secret_value()
+    return decode_token(token.strip(), secret, settings.jwt_max_lifetime_seconds)
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

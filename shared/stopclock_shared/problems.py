@@ -5,12 +5,29 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+# Errors that mean "a dependency is down", not "the request is wrong": connection refused or
+# reset (OSError), connect or query time-outs, a pool that cannot connect, PostgreSQL refusing
+# connections while it starts or shuts down.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    TimeoutError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.TimeoutError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+)
 TYPE_BASE = "https://stopclock.dev/problems/"
 log = logging.getLogger(__name__)
 
@@ -45,6 +62,7 @@ _DESCRIPTIONS = {
     410: "Gone",
     413: "Too large",
     422: "Validation error",
+    503: "A dependency is unavailable (Retry-After says when to try again)",
 }
 
 
@@ -117,6 +135,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             ProblemError(exc.status_code, title, str(exc.detail)), request.url.path
         )
 
+    async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database (or another dependency) is down or refusing connections: the client
+        # should come back, not conclude that its request is wrong.
+        log.warning("dependency unavailable on %s %s: %r", request.method, request.url.path, exc)
+        response = problem_response(
+            ProblemError(
+                503,
+                "Service unavailable",
+                "A dependency of this service is unavailable; retry shortly.",
+            ),
+            request.url.path,
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
@@ -127,4 +160,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, on_unavailable)
     app.add_exception_handler(Exception, on_unexpected)

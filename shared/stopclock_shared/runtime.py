@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from . import metrics
 from .consumer import EventConsumer
 from .db import make_engine, make_sessionmaker
+from .http_limits import BodySizeLimit
 from .kafka import make_producer
 from .logs import CorrelationMiddleware, configure_logging
 from .migrate import upgrade
@@ -44,6 +45,9 @@ class Runtime:
     relay: OutboxRelay | None = None
     consumers: list[EventConsumer] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Service-specific readiness checks (name -> "ok" or why not), e.g. a listener bound;
+    # /readyz answers 503 until every one says "ok".
+    readiness: dict[str, Callable[[], str]] = field(default_factory=dict)
 
 
 ConsumerFactory = Callable[[Runtime], Sequence[EventConsumer]]
@@ -142,6 +146,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.HttpMetricsMiddleware, service=service)
     app.add_middleware(CorrelationMiddleware)
 
@@ -156,12 +161,16 @@ def create_service_app(
     )
     async def readyz() -> JSONResponse:
         runtime: Runtime = app.state.runtime
-        checks = {"database": await _check_db(runtime), "kafka": await _check_kafka(runtime)}
+        # Both at once, each bounded: a probe must answer 503 promptly while a part is down.
+        db, kafka = await asyncio.gather(_check_db(runtime), _check_kafka(runtime))
+        checks = {"database": db, "kafka": kafka}
         if runtime.consumers:
             # Not ready until every consumer has its partitions: before that the service
             # applies no events and owns no timers (e.g. after a replica was killed).
             waiting = [c.name for c in runtime.consumers if not c.joined]
             checks["consumers"] = "ok" if not waiting else f"joining: {', '.join(waiting)}"
+        for name, check in runtime.readiness.items():
+            checks[name] = check()
         ok = all(v == "ok" for v in checks.values())
         metrics.READY.labels(service).set(1 if ok else 0)
         body = {"status": "ready" if ok else "not ready", "service": service, "checks": checks}
@@ -176,9 +185,12 @@ def create_service_app(
     return app
 
 
+READY_CHECK_SECONDS = 1.0
+
+
 async def _check_db(runtime: Runtime) -> str:
     try:
-        async with asyncio.timeout(2):
+        async with asyncio.timeout(READY_CHECK_SECONDS):
             async with runtime.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         return "ok"
@@ -188,7 +200,7 @@ async def _check_db(runtime: Runtime) -> str:
 
 async def _check_kafka(runtime: Runtime) -> str:
     try:
-        async with asyncio.timeout(2):
+        async with asyncio.timeout(READY_CHECK_SECONDS):
             await runtime.producer.client.fetch_all_metadata()
         return "ok"
     except Exception as exc:

@@ -6,7 +6,7 @@ down; nothing reads the environment at import time.
 
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .links import REPLY_LOCAL_PART_ROOM, link_key
@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     kafka_bootstrap: str = "127.0.0.1:9092"
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    # Tokens must expire within this long of their issue (401 otherwise).
+    jwt_max_lifetime_seconds: int = Field(default=24 * 3600, ge=60)
+    # Request bodies larger than this are refused with 413 before they are parsed.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     public_survey_url: str = "http://127.0.0.1:8004"

@@ -15,7 +15,8 @@ SECRET = "unit-test-secret-long-enough-for-hs256-keys"
 
 
 def test_a_valid_token_gives_its_principal_and_known_roles_only() -> None:
-    token = jwt.encode({"sub": "ann", "roles": ["agent", "pilot"]}, SECRET, algorithm="HS256")
+    claims = {"sub": "ann", "roles": ["agent", "pilot"], "exp": int(time.time()) + 60}
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
     principal = decode_token(token, SECRET)
     assert principal.sub == "ann"
     assert principal.roles == frozenset({Role.AGENT})
@@ -66,3 +67,42 @@ def _frozen_datetime(at: float) -> type:
             return cls.fromtimestamp(at, tz=UTC)
 
     return Frozen
+
+
+def _refused(claims: dict[str, object], max_lifetime: float = 3600) -> str:
+    token = jwt.encode(claims, SECRET, algorithm="HS256")
+    with pytest.raises(ProblemError) as caught:
+        decode_token(token, SECRET, max_lifetime)
+    assert caught.value.status == 401
+    return caught.value.detail or ""
+
+
+def test_a_token_without_expiry_is_refused() -> None:
+    assert "exp" in _refused({"sub": "eve", "roles": ["admin"]})
+
+
+def test_a_token_that_lives_longer_than_allowed_is_refused() -> None:
+    now = int(time.time())
+    year = 365 * 24 * 3600
+    assert "longer" in _refused({"sub": "eve", "roles": [], "iat": now, "exp": now + year})
+    # without `iat`, the lifetime counts from now
+    assert "longer" in _refused({"sub": "eve", "roles": [], "exp": now + 7200})
+    ok = jwt.encode({"sub": "eve", "roles": [], "exp": now + 1800}, SECRET, algorithm="HS256")
+    assert decode_token(ok, SECRET, 3600).sub == "eve"
+
+
+@pytest.mark.parametrize(
+    ("claims", "word"),
+    [
+        ({"sub": "x", "roles": "admin"}, "roles"),
+        ({"sub": "x", "roles": [["admin"]]}, "roles"),
+        ({"sub": "x", "roles": [{"admin": 1}]}, "roles"),
+        ({"sub": "x", "roles": [None]}, "roles"),
+        ({"sub": 42, "roles": []}, "Subject"),
+        ({"sub": "", "roles": []}, "sub"),
+        ({"sub": "a\x00b", "roles": []}, "sub"),
+        ({"sub": "x" * 201, "roles": []}, "sub"),
+    ],
+)
+def test_malformed_claims_are_refused(claims: dict[str, object], word: str) -> None:
+    assert word in _refused({**claims, "exp": int(time.time()) + 60})

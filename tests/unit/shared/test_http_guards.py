@@ -1,0 +1,97 @@
+"""The HTTP guards every service gets from the shared runtime: 413 before parsing a large body,
+503 with Retry-After when a dependency is down, problem JSON in both cases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+import sqlalchemy.exc
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from stopclock_shared.http_limits import BodySizeLimit
+from stopclock_shared.problems import PROBLEM_JSON, install_problem_handlers
+
+LIMIT = 1024
+
+
+class Body(BaseModel):
+    text: str
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=LIMIT)
+    parsed: list[int] = []
+    app.state.parsed = parsed
+
+    @app.post("/echo")
+    async def echo(body: Body) -> dict[str, int]:
+        parsed.append(len(body.text))
+        return {"length": len(body.text)}
+
+    @app.get("/down/{kind}")
+    async def down(kind: str) -> None:
+        errors: dict[str, Exception] = {
+            "refused": ConnectionRefusedError(111, "Connect call failed"),
+            "timeout": TimeoutError(),
+            "starting": asyncpg.exceptions.CannotConnectNowError("the database system is starting"),
+            "pool": sqlalchemy.exc.InterfaceError("SELECT 1", {}, Exception("closed")),
+        }
+        raise errors[kind]
+
+    return app
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        yield c
+
+
+async def test_a_body_under_the_limit_is_served(client: httpx.AsyncClient) -> None:
+    response = await client.post("/echo", json={"text": "x" * 100})
+    assert response.status_code == 200
+    assert response.json() == {"length": 100}
+
+
+async def test_a_declared_large_body_is_refused_with_413_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post("/echo", json={"text": "x" * (LIMIT * 2)})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["status"] == 413
+    assert "1024" in response.json()["detail"]
+
+
+async def test_a_chunked_large_body_is_refused_before_the_route_sees_it() -> None:
+    app = _app()
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(8):
+            yield b"y" * 512
+        yield b'"}'
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        response = await c.post(
+            "/echo", content=chunks(), headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 413
+    assert app.state.parsed == []
+
+
+@pytest.mark.parametrize("kind", ["refused", "timeout", "starting", "pool"])
+async def test_a_dependency_that_is_down_is_503_with_retry_after(
+    client: httpx.AsyncClient, kind: str
+) -> None:
+    response = await client.get(f"/down/{kind}")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert int(response.headers["retry-after"]) > 0
+    assert response.json()["title"] == "Service unavailable"
