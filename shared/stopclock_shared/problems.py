@@ -14,6 +14,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
+# Errors that mean "this value cannot be stored or computed": the request is wrong.
+UNSTORABLE_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.DataError,
+    asyncpg.exceptions.DataError,
+    OverflowError,
+)
 # Errors that mean "a dependency is down", not "the request is wrong": connection refused or
 # reset (OSError), connect or query time-outs, a pool that cannot connect, PostgreSQL refusing
 # connections while it starts or shuts down.
@@ -150,6 +156,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
+    async def on_unstorable(request: Request, exc: Exception) -> JSONResponse:
+        # A value the request carried that the database (or the arithmetic on it) cannot
+        # hold: out of range, too long for its column, a bad byte. Routes validate what they
+        # can; this is the net under them, so bad input never answers 500.
+        log.info("unstorable value on %s %s: %r", request.method, request.url.path, exc)
+        return problem_response(
+            ProblemError(
+                422,
+                "Validation error",
+                "A value in the request is out of range or cannot be stored.",
+            ),
+            request.url.path,
+        )
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
@@ -160,6 +180,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    for unstorable in UNSTORABLE_ERRORS:
+        app.add_exception_handler(unstorable, on_unstorable)
     for unavailable in UNAVAILABLE_ERRORS:
         app.add_exception_handler(unavailable, on_unavailable)
     app.add_exception_handler(Exception, on_unexpected)

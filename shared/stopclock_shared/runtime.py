@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from . import metrics
 from .consumer import EventConsumer
 from .db import make_engine, make_sessionmaker
-from .http_limits import BodySizeLimit
+from .http_guards import RequestGuard
 from .kafka import make_producer
 from .logs import CorrelationMiddleware, configure_logging
 from .migrate import upgrade
@@ -146,7 +146,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.HttpMetricsMiddleware, service=service)
     app.add_middleware(CorrelationMiddleware)
 

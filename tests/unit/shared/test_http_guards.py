@@ -12,7 +12,7 @@ import sqlalchemy.exc
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from stopclock_shared.http_limits import BodySizeLimit
+from stopclock_shared.http_guards import RequestGuard
 from stopclock_shared.problems import PROBLEM_JSON, install_problem_handlers
 
 LIMIT = 1024
@@ -25,7 +25,7 @@ class Body(BaseModel):
 def _app() -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=LIMIT)
+    app.add_middleware(RequestGuard, max_bytes=LIMIT)
     parsed: list[int] = []
     app.state.parsed = parsed
 
@@ -41,6 +41,8 @@ def _app() -> FastAPI:
             "timeout": TimeoutError(),
             "starting": asyncpg.exceptions.CannotConnectNowError("the database system is starting"),
             "pool": sqlalchemy.exc.InterfaceError("SELECT 1", {}, Exception("closed")),
+            "range": sqlalchemy.exc.DataError("SELECT $1", {}, Exception("out of int64 range")),
+            "date": OverflowError("date value out of range"),
         }
         raise errors[kind]
 
@@ -68,6 +70,35 @@ async def test_a_declared_large_body_is_refused_with_413_problem(client: httpx.A
     assert "1024" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("url", ["/echo?x=%00", "/echo/%00", "/echo?q=a%00b"])
+async def test_nul_in_the_path_or_query_is_422(client: httpx.AsyncClient, url: str) -> None:
+    response = await client.post(url, json={"text": "fine"})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert "NUL" in response.json()["detail"]
+
+
+async def test_nul_escaped_in_a_json_body_is_422_before_the_route(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/echo", content=b'{"text": "a\\u0000b"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "NUL" in response.json()["detail"]
+
+
+async def test_an_escaped_backslash_before_u0000_is_just_text(client: httpx.AsyncClient) -> None:
+    # JSON "a\\u0000b" is the text a\u0000b: eight characters, no NUL.
+    response = await client.post(
+        "/echo",
+        content=b'{"text": "a\\\\u0000b"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"length": 8}
+
+
 async def test_a_chunked_large_body_is_refused_before_the_route_sees_it() -> None:
     app = _app()
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -84,6 +115,13 @@ async def test_a_chunked_large_body_is_refused_before_the_route_sees_it() -> Non
         )
     assert response.status_code == 413
     assert app.state.parsed == []
+
+
+@pytest.mark.parametrize("kind", ["range", "date"])
+async def test_a_value_that_cannot_be_stored_is_422(client: httpx.AsyncClient, kind: str) -> None:
+    response = await client.get(f"/down/{kind}")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
 
 
 @pytest.mark.parametrize("kind", ["refused", "timeout", "starting", "pool"])
