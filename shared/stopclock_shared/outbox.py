@@ -22,7 +22,6 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    delete,
     func,
     insert,
     select,
@@ -31,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from . import metrics
+from . import housekeeping, metrics
 from .events.codec import CONTENT_TYPE, encode
 from .events.envelope import Envelope
 
@@ -231,8 +230,9 @@ class OutboxRelay:
             )
         return len(rows)
 
-    async def watch(self, interval: float = 5.0, retention_hours: int = 24) -> None:
-        """Export backlog metrics and prune rows published longer ago than the retention."""
+    async def watch(self, interval: float = 5.0) -> None:
+        """Export backlog metrics; the leader prunes the bookkeeping tables every 60 ticks
+        (``housekeeping``)."""
         t = self.table
         ticks = 0
         while True:
@@ -250,13 +250,10 @@ class OutboxRelay:
                     metrics.OUTBOX_OLDEST_AGE.labels(self.service).set(max(0.0, age))
                     ticks += 1
                     if self.is_leader and ticks % 60 == 0:
-                        await session.execute(
-                            delete(t).where(
-                                t.c.published_at
-                                < func.now() - text(f"interval '{int(retention_hours)} hours'")
-                            )
-                        )
-                        await session.commit()
+                        # One replica (the leader) keeps the bookkeeping tables bounded.
+                        deleted = await housekeeping.prune(session, datetime.now(UTC))
+                        if any(deleted.values()):
+                            log.info("pruned bookkeeping rows: %s", deleted)
             except asyncio.CancelledError:
                 raise
             except Exception:
