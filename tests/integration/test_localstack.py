@@ -14,7 +14,7 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from stopclock_shared.localstack import kafka, leftovers, ports, procs, topics
+from stopclock_shared.localstack import kafka, leftovers, ports, procs, status, topics
 from stopclock_shared.localstack.config import SERVICE_PORTS, StackConfig
 from stopclock_shared.testing.stack import Stack, unique
 
@@ -138,10 +138,47 @@ def test_tests_get_the_documented_environment(config: StackConfig) -> None:
         "STOPCLOCK_MAILDIR",
         "STOPCLOCK_REPO_ROOT",
         "STOPCLOCK_JWT_SECRET",
+        "STOPCLOCK_INBOUND_SMTP_HOST",
+        "STOPCLOCK_INBOUND_SMTP_PORT",
         *(f"STOPCLOCK_{s.upper()}_URL" for s in SERVICE_PORTS),
     }
     assert expected <= set(env)
     assert Path(env["STOPCLOCK_MAILDIR"]).is_absolute()
+
+
+def environ_of(pid: int) -> dict[str, str]:
+    entries = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    pairs = (entry.decode("utf-8", "replace").partition("=") for entry in entries if entry)
+    return {key: value for key, _, value in pairs}
+
+
+def test_the_notification_service_listens_for_mail_to_the_desk_where_the_stack_says(
+    config: StackConfig,
+) -> None:
+    pid = procs.read_pid(config.pid_path("notification"))
+    assert pid is not None
+    env = environ_of(pid)
+    assert env["STOPCLOCK_INBOUND_SMTP_HOST"] == config.inbound_smtp_host
+    assert env["STOPCLOCK_INBOUND_SMTP_PORT"] == str(config.inbound_smtp_port)
+    assert config.inbound_smtp_port in leftovers.part_ports(config)["notification"]
+    assert pid in ports.listeners(config.inbound_smtp_port)
+
+
+async def test_the_inbound_smtp_listener_greets_and_says_hello(config: StackConfig) -> None:
+    def hello() -> tuple[int, int]:
+        with smtplib.SMTP(config.inbound_smtp_host, config.inbound_smtp_port, timeout=10) as smtp:
+            code, _ = smtp.ehlo("localstack-test.example.com")
+            noop, _ = smtp.noop()
+            return code, noop
+
+    assert await asyncio.to_thread(hello) == (250, 250)
+
+
+def test_status_lists_the_inbound_smtp_listener_open(config: StackConfig) -> None:
+    rows = {row[0]: row for row in status.rows(config)}
+    inbound = rows[status.INBOUND_PART]
+    assert inbound[1] == rows["notification"][1]  # the same process
+    assert inbound[2:4] == [str(config.inbound_smtp_port), "open"]
 
 
 @pytest.mark.parametrize(

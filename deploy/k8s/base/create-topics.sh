@@ -18,6 +18,7 @@ topics=(
   surveys.events
   outages.events
   notifications.events
+  people.events
 )
 
 for topic in "${topics[@]}"; do

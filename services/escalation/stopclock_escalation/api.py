@@ -139,10 +139,12 @@ async def get_responsiveness(
         "waiting_episodes": figures.waiting_episodes,
         "answered": figures.answered,
         "unanswered_episodes": figures.unanswered_episodes,
+        "away_episodes": figures.away_episodes,
         "median_response_seconds": figures.median_response_seconds,
         "frequently_unresponsive": figures.frequently_unresponsive,
         "open": figures.open,
         "withdrawn": figures.withdrawn,
+        "away_unanswered": figures.away_unanswered,
         "window_days": settings.responsiveness_window_days,
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
@@ -11,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stopclock_shared.consumer import EventConsumer, Handler
 from stopclock_shared.events.envelope import Envelope
-from stopclock_shared.events.models import TicketStatusChanged
+from stopclock_shared.events.models import TicketCommented, TicketStatusChanged
 from stopclock_shared.events.topics import SLA_EVENTS, SURVEYS_EVENTS, TICKETS_EVENTS
 from stopclock_shared.events.types import EventType
+from stopclock_shared.events.vocabulary import NoteKind
 from stopclock_shared.runtime import Runtime
 
 from . import notices, waiting
@@ -56,6 +58,13 @@ def handlers(
     async def ticket_changed(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
         await waiting.remember_snapshot(session, env.data["ticket"])
 
+    async def commented(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
+        assert isinstance(data, TicketCommented)
+        await waiting.remember_snapshot(session, env.data["ticket"])
+        # The mail gateway's note that the requester's out-of-office reply came in.
+        if data.comment.note_kind == NoteKind.AUTO_REPLY:
+            await waiting.requester_away(session, uuid.UUID(data.ticket.id), env.time)
+
     async def sla_warning(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
         alert = notices.SlaAlert.model_validate(env.data)
         await notices.sla_alert(session, outbox, env, alert, breach=False, desk_manager_email=desk)
@@ -76,7 +85,7 @@ def handlers(
         # before its creation is seen, and there is no snapshot to refresh.
         EventType.TICKET_STATUS_CHANGED: status_changed,
         EventType.TICKET_UPDATED: ticket_changed,
-        EventType.TICKET_COMMENTED: ticket_changed,
+        EventType.TICKET_COMMENTED: commented,
         EventType.TICKET_PRIORITY_CHANGED: ticket_changed,
         EventType.SLA_WARNING: sla_warning,
         EventType.SLA_BREACHED: sla_breached,

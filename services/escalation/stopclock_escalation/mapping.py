@@ -74,4 +74,5 @@ def episode_from_row(row: RowMapping) -> WaitingEpisode:
         state=EpisodeState(row["state"]),
         ended_at=row["ended_at"],
         response_seconds=row["response_seconds"],
+        away_at=row["away_at"],
     )

@@ -66,6 +66,8 @@ waiting_episodes = Table(
     Column("state", String(32), nullable=False),
     Column("ended_at", DateTime(timezone=True)),
     Column("response_seconds", Float),
+    # When the requester's automatic away reply arrived (the episode is then "away").
+    Column("away_at", DateTime(timezone=True)),
     # Due time of the next step while open, so a replica rebuilds its timers in one query.
     Column("next_due_at", DateTime(timezone=True)),
     # The latest ticket snapshot seen (events carry it), for the decision and the events.

@@ -87,14 +87,30 @@ class EscalationRead(BaseModel):
 
 
 class ResponsivenessRead(BaseModel):
+    """Episodes that started in the last ``window_days``;
+    ``waiting_episodes == answered + unanswered_episodes + open + away_unanswered``."""
+
     person_id: str
     waiting_episodes: int
     answered: int
-    unanswered_episodes: int
-    median_response_seconds: float | None
+    unanswered_episodes: int = Field(
+        description="Ended without an answer (manager escalation or auto-resolve), away "
+        "episodes excepted: what the manager rule counts"
+    )
+    away_episodes: int = Field(
+        description="Episodes in which the requester's automatic away reply arrived, whatever "
+        "their outcome; never counted towards the manager rule"
+    )
+    median_response_seconds: float | None = Field(
+        description="Median wall-clock time to answer, over answered episodes that were not away"
+    )
     frequently_unresponsive: bool
     open: int = Field(description="Episodes still waiting for an answer")
     withdrawn: int = Field(description="Episodes the desk ended itself; not held against anyone")
+    away_unanswered: int = Field(
+        description="Away episodes that ended without an answer (resolved for lack of "
+        "response, never escalated to a manager); not held against anyone"
+    )
     window_days: int
 
 

@@ -1,5 +1,6 @@
 """Waiting episodes from ticket events: open one when the ticket waits on its requester,
-close it when it stops waiting. Returns the timer changes to apply once committed.
+close it when it stops waiting, mark it away when the requester's automatic away reply
+arrives. Returns the timer changes to apply once committed.
 
 Functions never commit; the consumer loop owns the transaction.
 """
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from . import calendars
 from . import repository as repo
-from .domain.episode import answer, close_by_other, start_episode
+from .domain.episode import answer, close_by_other, mark_away, start_episode
 from .domain.timers import next_timer
 from .mapping import episode_from_row, snapshot_policy
 from .policies import policy_for
@@ -141,3 +142,19 @@ async def _stop(session: AsyncSession, change: StatusChange) -> list[TimerChange
         },
     )
     return [CancelTimer(episode.id)]
+
+
+async def requester_away(session: AsyncSession, ticket_id: uuid.UUID, at: datetime) -> bool:
+    """The requester's automatic away reply reached the ticket at ``at`` (event time): mark
+    its open episode away. The ladder is untouched (the ticket still waits and reminders go
+    on), so there is no timer change. True when an episode was newly marked.
+    """
+    row = await repo.open_episode_of_ticket(session, ticket_id, for_update=True)
+    if row is None:
+        return False  # not waiting (any more): an away reply then says nothing about a wait
+    episode = episode_from_row(row)
+    marked = mark_away(episode, at)
+    if marked is episode:
+        return False
+    await repo.update_episode(session, row["id"], {"away_at": marked.away_at})
+    return True

@@ -95,9 +95,12 @@ async def put_person(
     body: PersonIn,
     session: SessionDep,
     principal: PeopleWriter,
+    request: Request,
     response: Response,
 ) -> Any:
-    person, created = await service.put_person(session, person_id, body, utc_now())
+    person, created = await service.put_person(
+        session, outbox_of(request), person_id, body, utc_now()
+    )
     response.status_code = 201 if created else 200
     return person
 

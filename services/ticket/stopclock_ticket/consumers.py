@@ -8,24 +8,27 @@ from typing import Any
 from aiokafka import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from stopclock_shared.auth import Principal, Role
 from stopclock_shared.consumer import EventConsumer
 from stopclock_shared.db import utc_now
 from stopclock_shared.events.envelope import Envelope
-from stopclock_shared.events.models import CommentCommand, ReopenCommand, ResolveCommand
+from stopclock_shared.events.models import (
+    CommentCommand,
+    OpenTicketCommand,
+    ReopenCommand,
+    ResolveCommand,
+)
 from stopclock_shared.events.topics import TICKETS_COMMANDS
 from stopclock_shared.events.types import EventType
 from stopclock_shared.runtime import Runtime
 
 from . import service
-from .domain import Actor
-from .domain import Role as DomainRole
-from .schemas import CommentIn
 
 
 def command_consumer(runtime: Runtime) -> EventConsumer:
     outbox = runtime.outbox
 
+    # A LookupError (unknown ticket or requester) is an error of the message: the consumer
+    # dead-letters it with its text and goes on.
     async def resolve(
         session: AsyncSession, env: Envelope, cmd: Any, _: ConsumerRecord[bytes, bytes]
     ) -> None:
@@ -46,17 +49,13 @@ def command_consumer(runtime: Runtime) -> EventConsumer:
         session: AsyncSession, env: Envelope, cmd: Any, _: ConsumerRecord[bytes, bytes]
     ) -> None:
         assert isinstance(cmd, CommentCommand)
-        author = f"system:{env.source}"
-        await service.add_comment(
-            session,
-            outbox,
-            Principal(sub=author, roles=frozenset({Role.SERVICE})),
-            uuid.UUID(cmd.ticket_id),
-            CommentIn(body=cmd.body, visibility=cmd.visibility),
-            utc_now(),
-            actor=Actor(id=author, roles=frozenset({DomainRole.SERVICE})),
-            cause=env,
-        )
+        await service.command_comment(session, outbox, cmd, utc_now(), env)
+
+    async def open_(
+        session: AsyncSession, env: Envelope, cmd: Any, _: ConsumerRecord[bytes, bytes]
+    ) -> None:
+        assert isinstance(cmd, OpenTicketCommand)
+        await service.command_open(session, outbox, cmd, utc_now(), env)
 
     return EventConsumer(
         service=runtime.settings.service_name,
@@ -66,6 +65,7 @@ def command_consumer(runtime: Runtime) -> EventConsumer:
             EventType.COMMAND_RESOLVE: resolve,
             EventType.COMMAND_REOPEN: reopen,
             EventType.COMMAND_COMMENT: comment,
+            EventType.COMMAND_OPEN: open_,
         },
         sessionmaker=runtime.sessionmaker,
         processed=runtime.processed,

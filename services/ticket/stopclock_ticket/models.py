@@ -75,6 +75,7 @@ tickets = Table(
     Column("resolution", Text),
     Column("resolution_reason", String(64)),
     Column("version", Integer, nullable=False, server_default="1"),
+    _ts("waiting_since", nullable=True),
 )
 Index("ix_tickets_created", tickets.c.created_at, tickets.c.id)
 Index("ix_tickets_requester", tickets.c.requester_id, tickets.c.created_at)
@@ -89,6 +90,8 @@ comments = Table(
     Column("visibility", String(16), nullable=False),
     Column("author_id", String(200), nullable=False),
     _ts("created_at"),
+    Column("channel", String(16), nullable=False, server_default="api"),
+    Column("note_kind", String(32)),
 )
 Index("ix_comments_ticket", comments.c.ticket_id, comments.c.created_at)
 

@@ -7,7 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import (
+    RowMapping,
+    Select,
+    and_,
+    bindparam,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy import Sequence as Sequence_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,6 +143,18 @@ async def open_ticket(
 ) -> None:
     params = {f"t_{k}": v for k, v in ticket.items()} | {f"h_{k}": v for k, v in entry.items()}
     await session.execute(statement, params | event)
+
+
+# Two-key advisory locks live apart from the one-key ones (outbox relay, migrations).
+_LOCK_TICKET_ID = text("SELECT pg_advisory_xact_lock(:space, :key)")
+_TICKET_ID_LOCK_SPACE = 0x7469636B  # "tick"
+
+
+async def lock_ticket_id(session: AsyncSession, ticket_id: uuid.UUID) -> None:
+    """Hold, until the transaction ends, a lock on an id whose ticket may not exist yet (so
+    there is no row to lock): concurrent creations under one id run one after the other."""
+    key = int.from_bytes(ticket_id.bytes[:4], "big", signed=True)
+    await session.execute(_LOCK_TICKET_ID, {"space": _TICKET_ID_LOCK_SPACE, "key": key})
 
 
 async def get_ticket(

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 Level = Literal["high", "medium", "low"]
+# Limits of a ticket's text (what arrives by mail is fitted to them, service.py).
+TITLE_MAX, DESCRIPTION_MAX, COMMENT_MAX = 300, 50000, 20000
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
@@ -51,8 +53,8 @@ class PersonRead(BaseModel):
 
 class TicketCreate(_In):
     type: Literal["incident", "service_request"]
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field(min_length=1, max_length=50000)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
     requester_id: str = Field(min_length=1, max_length=200)
     impact: Level
     urgency: Level
@@ -62,8 +64,8 @@ class TicketCreate(_In):
 
 
 class TicketUpdate(_In):
-    title: str | None = Field(default=None, min_length=1, max_length=300)
-    description: str | None = Field(default=None, min_length=1, max_length=50000)
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, min_length=1, max_length=DESCRIPTION_MAX)
     impact: Level | None = None
     urgency: Level | None = None
     assignee_id: str | None = Field(default=None, max_length=200)
@@ -96,6 +98,8 @@ class TicketRead(BaseModel):
     closed_at: datetime | None
     resolution: str | None
     version: int
+    # Additive: when the current wait on the requester began (null unless waiting_on_user).
+    waiting_since: datetime | None
 
 
 class TransitionIn(_In):
@@ -106,7 +110,7 @@ class TransitionIn(_In):
 
 
 class CommentIn(_In):
-    body: str = Field(min_length=1, max_length=20000)
+    body: str = Field(min_length=1, max_length=COMMENT_MAX)
     visibility: Literal["public", "internal"] = "public"
 
 
@@ -116,6 +120,9 @@ class CommentRead(BaseModel):
     body: str
     visibility: str
     author_id: str
+    channel: Literal["api", "email", "page"]
+    # Additive: why the mail gateway left this internal note (auto_reply, bounce, ...).
+    note_kind: str | None = None
     created_at: datetime
 
 

@@ -17,13 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stopclock_shared.auth import Principal
 from stopclock_shared.events.envelope import Envelope
+from stopclock_shared.events.models import CommentCommand, OpenTicketCommand
 from stopclock_shared.events.types import EventType
+from stopclock_shared.events.vocabulary import Channel, NoteKind, ResolveReason
 from stopclock_shared.outbox import Outbox
 from stopclock_shared.problems import ProblemError, field_error, not_found
 
 from . import metrics
 from . import repository as repo
 from .domain import (
+    REQUESTER_ANSWERED,
     Actor,
     DomainError,
     FieldError,
@@ -33,23 +36,52 @@ from .domain import (
     Status,
     TicketState,
     Visibility,
+    comment_author,
+    fit,
     may_comment,
     may_see_comment,
     may_see_ticket,
     open_ticket,
     recompute_priority,
+    requester_actor,
     requester_answered,
     requester_comment_answers,
+    requester_comment_reopens,
+    resolve_refusal,
     ticket_number,
     transition,
 )
 from .domain.vocabulary import Impact, Urgency, WaitingReason
 from .models import tickets
-from .schemas import CommentIn, OutageIn, PersonIn, TicketCreate, TicketUpdate, TransitionIn
-from .snapshots import emit_outage_event, emit_ticket_event, person_ref, person_refs, ticket_event
+from .schemas import (
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    CommentIn,
+    OutageIn,
+    PersonIn,
+    TicketCreate,
+    TicketUpdate,
+    TransitionIn,
+)
+from .snapshots import (
+    emit_outage_event,
+    emit_person_event,
+    emit_ticket_event,
+    person_ref,
+    person_refs,
+    ticket_event,
+)
 
-NO_RESPONSE = "no_response"
 SYSTEM = Actor(id="system", roles=frozenset({Role.SERVICE}))
+
+
+class UnknownRequester(LookupError):
+    """The requester of a new ticket is not in the directory."""
+
+    def __init__(self, person_id: str) -> None:
+        self.person_id = person_id
+        super().__init__(f"Unknown person {person_id!r}; create it with PUT /api/v1/people/{{id}}")
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -89,6 +121,7 @@ def _state(ticket: RowMapping) -> TicketState:
         closed_at=ticket["closed_at"],
         resolution=ticket["resolution"],
         version=ticket["version"],
+        waiting_since=ticket["waiting_since"],
     )
 
 
@@ -96,11 +129,14 @@ def _state(ticket: RowMapping) -> TicketState:
 
 
 async def put_person(
-    session: AsyncSession, person_id: str, body: PersonIn, now: datetime
+    session: AsyncSession, outbox: Outbox, person_id: str, body: PersonIn, now: datetime
 ) -> tuple[RowMapping, bool]:
     if body.manager_id == person_id:
         raise field_error("manager_id", "A person cannot be their own manager")
-    return await repo.upsert_person(session, person_id, body.model_dump(), now)
+    person, created = await repo.upsert_person(session, person_id, body.model_dump(), now)
+    # Other services keep a copy of the directory (the mail gateway: who writes to the desk).
+    await emit_person_event(session, outbox, person_id, now)
+    return person, created
 
 
 async def get_person(session: AsyncSession, principal: Principal, person_id: str) -> RowMapping:
@@ -120,18 +156,34 @@ async def create_ticket(
 ) -> dict[str, Any]:
     if not principal.is_staff and body.requester_id != principal.sub:
         raise ProblemError(403, "Forbidden", "Requesters may only open tickets for themselves")
+    try:
+        return await _open(session, outbox, body, now, actor_id=principal.sub)
+    except UnknownRequester as exc:
+        raise field_error("requester_id", str(exc)) from exc
+
+
+async def _open(
+    session: AsyncSession,
+    outbox: Outbox,
+    body: TicketCreate,
+    now: datetime,
+    *,
+    actor_id: str,
+    ticket_id: uuid.UUID | None = None,
+    channel: Channel = Channel.API,
+    source_message_id: str | None = None,
+    cause: Envelope | None = None,
+) -> dict[str, Any]:
+    """The one create path (API and mail): ticket, first history entry and event."""
     # Two round trips in all: the requester with the number, then ticket + history + event.
     found = await repo.requester_and_number(session, body.requester_id, body.type)
     if found is None:
-        raise field_error(
-            "requester_id",
-            f"Unknown person {body.requester_id!r}; create it with PUT /api/v1/people/{{id}}",
-        )
+        raise UnknownRequester(body.requester_id)
     requester, manager, seq = found
     state = open_ticket(body.requester_id, Impact(body.impact), Urgency(body.urgency))
     fields = body.model_dump()
     ticket = _NEW_TICKET | {
-        "id": uuid.uuid4(),
+        "id": ticket_id or uuid.uuid4(),
         "number": ticket_number(body.type, seq),  # type: ignore[arg-type]
         **fields,
         "status": state.status.value,
@@ -140,13 +192,19 @@ async def create_ticket(
         "updated_at": now,
     }
     known = {requester["id"]: person_ref(requester, manager)}
-    event = ticket_event(EventType.TICKET_CREATED, ticket, now, known)
+    origin = {"channel": channel.value, "source_message_id": source_message_id}
+    event = ticket_event(EventType.TICKET_CREATED, ticket, now, known, origin, cause)
+    changes: dict[str, Any] = {"ticket": fields, "channel": channel.value}
+    if source_message_id:
+        changes["source_message_id"] = source_message_id
+    if cause is not None:
+        changes["via"] = cause.source
     entry = {
         "ticket_id": ticket["id"],
         "version": 1,
         "action": "created",
-        "actor_id": principal.sub,
-        "changes": {"ticket": fields},
+        "actor_id": actor_id,
+        "changes": changes,
         "created_at": now,
     }
     await repo.open_ticket(session, _open_statement(outbox), ticket, entry, outbox.params(*event))
@@ -231,10 +289,17 @@ async def _apply_transition(
     *,
     resolution_reason: str | None = None,
     cause: Envelope | None = None,
+    on_behalf_of: Actor | None = None,
 ) -> RowMapping:
+    """Write a domain transition, its history entry and its event.
+
+    ``on_behalf_of``: the person whose decision ``actor`` carries out (the requester's
+    confirmation from an answer page); the history names both, the event that person.
+    """
     values: dict[str, Any] = {
         "status": new_state.status.value,
         "waiting_reason": new_state.waiting_reason.value if new_state.waiting_reason else None,
+        "waiting_since": new_state.waiting_since,
         "resolved_at": new_state.resolved_at,
         "closed_at": new_state.closed_at,
         "resolution": new_state.resolution,
@@ -248,6 +313,8 @@ async def _apply_transition(
     change = {"status": [from_status, updated["status"]], "reason": reason, "note": note}
     if new_state.status == Status.RESOLVED:
         change["resolution"] = updated["resolution"]
+    if on_behalf_of is not None:
+        change["on_behalf_of"] = on_behalf_of.id
     await repo.add_history(
         session, ticket["id"], updated["version"], "status_changed", actor.id, change, now
     )
@@ -262,8 +329,8 @@ async def _apply_transition(
             "to_status": updated["status"],
             "reason": reason,
             "note": note,
-            "actor_id": actor.id,
-            "actor_roles": sorted(r.value for r in actor.roles),
+            "actor_id": (on_behalf_of or actor).id,
+            "actor_roles": sorted(r.value for r in (on_behalf_of or actor).roles),
             "resolution_reason": values.get("resolution_reason"),
         },
         cause=cause,
@@ -306,35 +373,60 @@ async def add_comment(
     ticket_id: uuid.UUID,
     body: CommentIn,
     now: datetime,
-    *,
-    actor: Actor | None = None,
-    cause: Envelope | None = None,
 ) -> RowMapping:
     ticket = await visible_ticket(session, principal, ticket_id, for_update=True)
-    actor = actor or actor_of(principal)
+    actor = actor_of(principal)
     visibility = Visibility(body.visibility)
     if not may_comment(actor, ticket["requester_id"], visibility):
         raise ProblemError(403, "Forbidden", "Requesters may only add public comments")
+    return await _record_comment(session, outbox, ticket, actor, body.body, visibility, now)
+
+
+async def _record_comment(
+    session: AsyncSession,
+    outbox: Outbox,
+    ticket: RowMapping,
+    actor: Actor,
+    text: str,
+    visibility: Visibility,
+    now: datetime,
+    *,
+    channel: Channel = Channel.API,
+    note_kind: NoteKind | None = None,
+    cause: Envelope | None = None,
+) -> RowMapping:
+    """The one comment path (API, mail, answer page): the comment, and the requester's
+    answer rules (a wait ends; a ticket resolved for lack of response reopens)."""
+    ticket_id = ticket["id"]
     comment = await repo.insert_comment(
         session,
         {
             "id": uuid.uuid4(),
             "ticket_id": ticket_id,
-            "body": body.body,
+            "body": text,
             "visibility": visibility.value,
             "author_id": actor.id,
             "created_at": now,
+            "channel": channel.value,
+            "note_kind": note_kind.value if note_kind else None,
         },
     )
     by_requester = actor.id == ticket["requester_id"]
     updated = await repo.update_ticket(session, ticket_id, {"updated_at": now})
+    change = {
+        "comment_id": str(comment["id"]),
+        "visibility": visibility.value,
+        "channel": channel.value,
+    }
+    if note_kind is not None:
+        change["note_kind"] = note_kind.value
     await repo.add_history(
         session,
         ticket_id,
         updated["version"],
         "commented",
         actor.id,
-        {"comment_id": str(comment["id"]), "visibility": visibility.value},
+        change,
         now,
         internal=visibility == Visibility.INTERNAL,
     )
@@ -352,6 +444,8 @@ async def add_comment(
                 "author_id": actor.id,
                 "author_is_requester": by_requester,
                 "created_at": now.isoformat(),
+                "channel": comment["channel"],
+                "note_kind": comment["note_kind"],
             }
         },
         cause=cause,
@@ -370,12 +464,10 @@ async def add_comment(
             None,
             actor,
             now,
+            cause=cause,
         )
-    elif (
-        by_requester
-        and visibility == Visibility.PUBLIC
-        and updated["status"] == Status.RESOLVED
-        and updated["resolution_reason"] == NO_RESPONSE
+    elif requester_comment_reopens(
+        state.status, updated["resolution_reason"], visibility, by_requester
     ):
         # Resolved for lack of response: the requester's answer reopens it.
         with domain_errors():
@@ -386,10 +478,11 @@ async def add_comment(
             updated,
             new_state,
             Status.RESOLVED,
-            "requester_answered",
+            REQUESTER_ANSWERED,
             None,
             actor,
             now,
+            cause=cause,
         )
     return comment
 
@@ -416,6 +509,66 @@ async def list_history(
 # --- commands from other services -------------------------------------------------------
 
 
+async def command_open(
+    session: AsyncSession, outbox: Outbox, cmd: OpenTicketCommand, now: datetime, cause: Envelope
+) -> dict[str, Any] | None:
+    """Open the ticket a mail asks for, under the id the sender chose: every delivery of the
+    command (even re-sent under another event id) opens one ticket and emits one event."""
+    ticket_id = uuid.UUID(cmd.ticket_id)
+    # Deliveries on other partitions wait here for the first one's commit, then find it.
+    await repo.lock_ticket_id(session, ticket_id)
+    existing = await repo.get_ticket(session, ticket_id)
+    if existing is not None:
+        if existing["requester_id"] != cmd.requester_id:
+            raise ValueError(
+                f"ticket {ticket_id} already exists for requester {existing['requester_id']!r},"
+                f" not {cmd.requester_id!r}; the command reuses another ticket's id"
+            )
+        return None
+    body = TicketCreate(
+        type=cmd.type,
+        title=fit(cmd.title, TITLE_MAX, "(no subject)"),
+        description=fit(cmd.description, DESCRIPTION_MAX, "(no text)"),
+        requester_id=cmd.requester_id,
+        impact=cmd.impact,
+        urgency=cmd.urgency,
+    )
+    # An unknown requester raises UnknownRequester: the command is dead-lettered with it.
+    return await _open(
+        session,
+        outbox,
+        body,
+        now,
+        actor_id=cmd.requester_id,
+        ticket_id=ticket_id,
+        channel=cmd.channel,
+        source_message_id=cmd.source_message_id,
+        cause=cause,
+    )
+
+
+async def command_comment(
+    session: AsyncSession, outbox: Outbox, cmd: CommentCommand, now: datetime, cause: Envelope
+) -> RowMapping:
+    """A comment relayed by another service: by the person it names (a requester's mail or
+    answer page), else by the sending service itself."""
+    ticket = await repo.get_ticket(session, uuid.UUID(cmd.ticket_id), for_update=True)
+    if ticket is None:
+        raise LookupError(f"ticket {cmd.ticket_id} does not exist")
+    return await _record_comment(
+        session,
+        outbox,
+        ticket,
+        comment_author(cmd.author_id, ticket["requester_id"], cause.source),
+        fit(cmd.body, COMMENT_MAX, "(no text)"),
+        Visibility(cmd.visibility),
+        now,
+        channel=cmd.channel,
+        note_kind=cmd.note_kind,
+        cause=cause,
+    )
+
+
 async def command_resolve(
     session: AsyncSession,
     outbox: Outbox,
@@ -429,8 +582,9 @@ async def command_resolve(
     ticket = await repo.get_ticket(session, ticket_id, for_update=True)
     if ticket is None:
         raise LookupError(f"ticket {ticket_id} does not exist")
-    if reason == NO_RESPONSE and ticket["status"] != Status.WAITING_ON_USER:
-        await _note_ignored(session, ticket, "resolve", "requester answered meanwhile", now)
+    why = resolve_refusal(reason, Status(ticket["status"]))
+    if why is not None:
+        await _note_ignored(session, ticket, "resolve", why, now)
         return None
     try:
         new_state, _ = transition(
@@ -439,6 +593,8 @@ async def command_resolve(
     except DomainError as exc:
         await _note_ignored(session, ticket, "resolve", str(exc), now)
         return None
+    # "It works" from an answer page: the system resolves, the decision is the requester's.
+    confirmed = reason == ResolveReason.CONFIRMED_BY_REQUESTER
     return await _apply_transition(
         session,
         outbox,
@@ -451,6 +607,7 @@ async def command_resolve(
         now,
         resolution_reason=reason,
         cause=cause,
+        on_behalf_of=requester_actor(ticket["requester_id"]) if confirmed else None,
     )
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stopclock_shared.events.envelope import Envelope, new_envelope
-from stopclock_shared.events.topics import OUTAGES_EVENTS, TICKETS_EVENTS
+from stopclock_shared.events.topics import OUTAGES_EVENTS, PEOPLE_EVENTS, TICKETS_EVENTS
+from stopclock_shared.events.types import EventType
 from stopclock_shared.outbox import Outbox
 
 from . import repository as repo
@@ -38,6 +39,23 @@ async def person_refs(session: AsyncSession, ids: list[str]) -> dict[str, dict[s
     """People with their manager's contact, for snapshots."""
     found = await repo.get_people_with_managers(session, [i for i in ids if i])
     return {pid: person_ref(person, boss) for pid, (person, boss) in found.items()}
+
+
+async def emit_person_event(
+    session: AsyncSession, outbox: Outbox, person_id: str, now: datetime
+) -> Envelope:
+    """``stopclock.person.updated.v1`` with the person as it now is (manager's contact
+    included), keyed by person id so one person's changes stay in order."""
+    refs = await person_refs(session, [person_id])
+    envelope = new_envelope(
+        EventType.PERSON_UPDATED,
+        source=SOURCE,
+        subject=person_id,
+        time=now,
+        data={"person": refs[person_id]},
+    )
+    await outbox.add(session, PEOPLE_EVENTS, person_id, envelope)
+    return envelope
 
 
 def iso(value: datetime | None) -> str | None:
@@ -71,6 +89,7 @@ def snapshot_of(ticket: TicketRow, refs: Mapping[str, dict[str, Any]]) -> dict[s
         "resolution": ticket["resolution"],
         "resolution_reason": ticket["resolution_reason"],
         "version": ticket["version"],
+        "waiting_since": iso(ticket["waiting_since"]),
     }
 
 

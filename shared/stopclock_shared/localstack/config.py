@@ -21,6 +21,9 @@ DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 DEFAULT_KAFKA_CONTROLLER_PORT = 9093
 DEFAULT_SMTP_HOST = "127.0.0.1"
 DEFAULT_SMTP_PORT = 1025
+# Where the notification service takes in mail to the desk (replies, new tickets by mail).
+DEFAULT_INBOUND_SMTP_HOST = "127.0.0.1"
+DEFAULT_INBOUND_SMTP_PORT = 2525
 DEFAULT_PROMETHEUS_PORT = 9090
 
 KAFKA_VERSION = "4.1.1"
@@ -70,6 +73,8 @@ class StackConfig:
     kafka_controller_port: int = DEFAULT_KAFKA_CONTROLLER_PORT
     smtp_host: str = DEFAULT_SMTP_HOST
     smtp_port: int = DEFAULT_SMTP_PORT
+    inbound_smtp_host: str = DEFAULT_INBOUND_SMTP_HOST
+    inbound_smtp_port: int = DEFAULT_INBOUND_SMTP_PORT
     prometheus_port: int = DEFAULT_PROMETHEUS_PORT
     jwt_secret: str = DEFAULT_JWT_SECRET
     ci: bool = False
@@ -91,6 +96,10 @@ class StackConfig:
             ),
             smtp_host=environ.get("STOPCLOCK_SMTP_HOST", DEFAULT_SMTP_HOST),
             smtp_port=int(environ.get("STOPCLOCK_SMTP_PORT", DEFAULT_SMTP_PORT)),
+            inbound_smtp_host=environ.get("STOPCLOCK_INBOUND_SMTP_HOST", DEFAULT_INBOUND_SMTP_HOST),
+            inbound_smtp_port=int(
+                environ.get("STOPCLOCK_INBOUND_SMTP_PORT", DEFAULT_INBOUND_SMTP_PORT)
+            ),
             prometheus_port=int(environ.get("STOPCLOCK_PROMETHEUS_PORT", DEFAULT_PROMETHEUS_PORT)),
             jwt_secret=environ.get("STOPCLOCK_JWT_SECRET") or DEFAULT_JWT_SECRET,
             ci=environ.get("CI", "").lower() in ("1", "true", "yes"),
@@ -182,6 +191,8 @@ class StackConfig:
             "STOPCLOCK_MAILCATCHER_PIDFILE": str(self.pid_path("mailcatcher")),
             "STOPCLOCK_SMTP_HOST": self.smtp_host,
             "STOPCLOCK_SMTP_PORT": str(self.smtp_port),
+            "STOPCLOCK_INBOUND_SMTP_HOST": self.inbound_smtp_host,
+            "STOPCLOCK_INBOUND_SMTP_PORT": str(self.inbound_smtp_port),
             "STOPCLOCK_JWT_SECRET": self.jwt_secret,
             "STOPCLOCK_PROMETHEUS_URL": self.prometheus_url,
         }
@@ -199,6 +210,9 @@ class StackConfig:
                 "STOPCLOCK_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
                 "STOPCLOCK_SMTP_HOST": self.smtp_host,
                 "STOPCLOCK_SMTP_PORT": str(self.smtp_port),
+                # Only the notification service listens there; the others ignore it.
+                "STOPCLOCK_INBOUND_SMTP_HOST": self.inbound_smtp_host,
+                "STOPCLOCK_INBOUND_SMTP_PORT": str(self.inbound_smtp_port),
                 "STOPCLOCK_JWT_SECRET": self.jwt_secret,
             }
         )

@@ -24,14 +24,18 @@ def part_names(config: StackConfig) -> list[str]:
 
 
 def part_ports(config: StackConfig) -> dict[str, list[int]]:
-    """The TCP ports each part listens on."""
-    return {
+    """The TCP ports each part listens on (its main port first)."""
+    result = {
         "postgres": [config.pg_port],
         "kafka": [config.kafka_port, config.kafka_controller_port],
         "mailcatcher": [config.smtp_port],
         "prometheus": [config.prometheus_port],
         **{service: [port] for service, port in config.service_ports.items()},
     }
+    if "notification" in result and config.inbound_smtp_port:
+        # Mail to the desk: an SMTP listener inside the notification process.
+        result["notification"].append(config.inbound_smtp_port)
+    return result
 
 
 def _stop_ours(config: StackConfig, name: str, pid: int) -> None:

@@ -7,6 +7,7 @@ from .config import StackConfig
 from .output import table
 
 HEADERS = ("part", "pid", "port", "ready", "log")
+INBOUND_PART = "notification inbound SMTP"
 
 
 def _ready(config: StackConfig, name: str) -> str:
@@ -20,8 +21,17 @@ def _ready(config: StackConfig, name: str) -> str:
     return "yes" if ports.is_open(host, port) else "no"
 
 
+def _inbound_row(config: StackConfig, pid_cell: str) -> list[str]:
+    """The notification service's SMTP listener for mail to the desk: open or closed."""
+    host, port = config.inbound_smtp_host, config.inbound_smtp_port
+    state = "open" if ports.is_open(host, port) else "closed"
+    log = str(config.log_path("notification"))
+    return [INBOUND_PART, pid_cell, str(port), state, log]
+
+
 def rows(config: StackConfig) -> list[list[str]]:
-    """One row per part: pid (or '-'), port, ready, log path."""
+    """One row per part: pid (or '-'), port, ready, log path; the notification service's
+    inbound SMTP listener gets a row of its own right after it."""
     result = []
     for name in leftovers.part_names(config):
         pid = procs.read_pid(config.pid_path(name))
@@ -33,6 +43,8 @@ def rows(config: StackConfig) -> list[list[str]]:
             ready = _ready(config, name)
         port = str(leftovers.part_ports(config)[name][0])
         result.append([name, pid_cell, port, ready, str(config.log_path(name))])
+        if name == "notification" and config.inbound_smtp_port:
+            result.append(_inbound_row(config, pid_cell))
     return result
 
 

@@ -77,7 +77,12 @@ async def test_a_policy_is_stored_listed_and_replaced(
         "min_unresponsive_episodes": 2,
         "window_days": 90,
     }
-    assert listed.json()["items"][-1]["builtin"] is True
+    items = listed.json()["items"]
+    builtin = [p for p in items if p["builtin"]]
+    # The built-in fallback comes last, unless a stored policy named "default" replaced it
+    # (the stack is shared: another test or a person may have done so).
+    replaced_default = [p for p in items if p["name"] == "default" and not p["builtin"]]
+    assert builtin == [items[-1]] or (not builtin and len(replaced_default) == 1)
 
 
 @pytest.mark.parametrize(
@@ -281,10 +286,12 @@ async def test_someone_never_waited_on_has_an_empty_register(
         "waiting_episodes": 0,
         "answered": 0,
         "unanswered_episodes": 0,
+        "away_episodes": 0,
         "median_response_seconds": None,
         "frequently_unresponsive": False,
         "open": 0,
         "withdrawn": 0,
+        "away_unanswered": 0,
         "window_days": 90,
     }
     assert (own.status_code, other.status_code) == (200, 403)

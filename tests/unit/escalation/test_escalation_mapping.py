@@ -69,6 +69,7 @@ def test_an_episode_row_becomes_the_episode_it_describes() -> None:
         "state": "open",
         "ended_at": None,
         "response_seconds": None,
+        "away_at": started + timedelta(seconds=90),
     }
     episode = episode_from_row(row)  # type: ignore[arg-type]
     assert episode.policy == policy
@@ -76,6 +77,7 @@ def test_an_episode_row_becomes_the_episode_it_describes() -> None:
     assert episode.reminder_count == 2
     assert episode.reminders_sent == 1
     assert episode.state is EpisodeState.OPEN
+    assert episode.away_at == started + timedelta(seconds=90)
 
 
 def test_the_manager_is_known_by_address_and_reads_in_the_requesters_language() -> None:

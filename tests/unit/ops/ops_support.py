@@ -24,6 +24,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 SERVICES = ("ticket", "sla", "notification", "escalation", "survey")
 PORTS = {"ticket": 8000, "sla": 8001, "notification": 8002, "escalation": 8003, "survey": 8004}
+# Mail to the desk: the notification service's SMTP listener (API.md, "Common").
+INBOUND_SMTP_PORT = 2525
 
 # Labels Prometheus attaches to every scraped series (target labels), whatever the metric.
 TARGET_LABELS = frozenset({"service", "job", "instance"})

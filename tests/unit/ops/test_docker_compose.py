@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ops_support import PORTS, REPO, SERVICES, require_module
+from ops_support import INBOUND_SMTP_PORT, PORTS, REPO, SERVICES, require_module
+
+from stopclock_shared.events.topics import ALL_TOPICS
 
 INFRASTRUCTURE = {"postgres", "kafka", "kafka-init", "mailpit", "prometheus", "grafana"}
 
@@ -48,7 +50,19 @@ def test_each_service_listens_on_its_contract_port_on_loopback_only(name: str) -
     definition = service(name)
     port = PORTS[name]
     assert definition["environment"]["STOPCLOCK_SERVICE_PORT"] == str(port)
-    assert definition["ports"] == [f"127.0.0.1:{port}:{port}"]
+    assert definition["ports"][0] == f"127.0.0.1:{port}:{port}"
+    extra = [f"127.0.0.1:{INBOUND_SMTP_PORT}:{INBOUND_SMTP_PORT}"] if name == "notification" else []
+    assert definition["ports"][1:] == extra
+
+
+def test_the_notification_service_takes_mail_to_the_desk_on_the_published_smtp_port() -> None:
+    env = service("notification")["environment"]
+    # Inside the container it must listen on every interface, or the published port is dead.
+    assert env["STOPCLOCK_INBOUND_SMTP_HOST"] == "0.0.0.0"
+    assert env["STOPCLOCK_INBOUND_SMTP_PORT"] == str(INBOUND_SMTP_PORT)
+    assert f"127.0.0.1:{INBOUND_SMTP_PORT}:{INBOUND_SMTP_PORT}" in service("notification")["ports"]
+    for other in set(SERVICES) - {"notification"}:
+        assert "STOPCLOCK_INBOUND_SMTP_PORT" not in service(other)["environment"], other
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -63,6 +77,9 @@ def test_each_service_gets_its_own_database_and_the_shared_settings(name: str) -
     assert env["STOPCLOCK_KAFKA_BOOTSTRAP"] == "kafka:9092"
     assert (env["STOPCLOCK_SMTP_HOST"], env["STOPCLOCK_SMTP_PORT"]) == ("mailpit", "1025")
     assert env["STOPCLOCK_JWT_SECRET"].startswith("${STOPCLOCK_JWT_SECRET")
+    # Reply addresses are made by one service and read by another: the same desk and key.
+    assert env["STOPCLOCK_DESK_ADDRESS"] == "${STOPCLOCK_DESK_ADDRESS:-servicedesk@stopclock.local}"
+    assert env["STOPCLOCK_LINK_SECRET"].startswith("${STOPCLOCK_LINK_SECRET")
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -190,9 +207,14 @@ def test_create_topics_makes_every_topic_and_its_dlq_with_twelve_partitions(
     subprocess.run(["bash", str(script)], env=env, check=True, capture_output=True)
     calls = log.read_text().splitlines()
     created = [match[1] for call in calls if (match := re.search(r"--topic (\S+)", call))]
-    expected = topics_in_events_doc()
-    assert len(expected) == 7
+    # The contract's topic list in code is what the services and the local stack use.
+    expected = list(ALL_TOPICS)
+    assert "people.events" in expected
     assert sorted(created) == sorted([*expected, *(f"{topic}.dlq" for topic in expected)])
     for call in calls:
         assert "--bootstrap-server broker:9092 --create --if-not-exists" in call
         assert "--partitions 12 --replication-factor 1" in call
+
+
+def test_every_topic_the_events_doc_describes_is_created() -> None:
+    assert set(topics_in_events_doc()) <= set(ALL_TOPICS)

@@ -11,7 +11,14 @@ import sys
 from typing import Any
 
 import pytest
-from ops_support import PORTS, REPO, SERVICES, kustomize_command, require_module
+from ops_support import (
+    INBOUND_SMTP_PORT,
+    PORTS,
+    REPO,
+    SERVICES,
+    kustomize_command,
+    require_module,
+)
 
 K8S = REPO / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod", "prod-keda")
@@ -46,6 +53,19 @@ def container(deployment: Obj) -> Obj:
     (only,) = deployment["spec"]["template"]["spec"]["containers"]
     result: Obj = only
     return result
+
+
+def extra_ports(name: str) -> list[tuple[str, int]]:
+    """(name, port) a service listens on besides `http`: the notification service's SMTP."""
+    return [("smtp", INBOUND_SMTP_PORT)] if name == "notification" else []
+
+
+def settings_of(overlay: str, app: Obj) -> dict[str, str]:
+    """The STOPCLOCK_* settings a container gets from its ConfigMaps."""
+    settings: dict[str, str] = {}
+    for source in app["envFrom"]:
+        settings |= objects(overlay, "ConfigMap")[source["configMapRef"]["name"]]["data"]
+    return settings
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -83,7 +103,10 @@ def test_each_service_runs_its_module_on_its_port_with_probes_and_limits(
     app = container(deployment)
     port = PORTS[name]
     assert app["command"] == ["python", "-m", f"stopclock_{name}"]
-    assert app["ports"] == [{"name": "http", "containerPort": port, "protocol": "TCP"}]
+    assert app["ports"] == [
+        {"name": named, "containerPort": number, "protocol": "TCP"}
+        for named, number in [("http", port), *extra_ports(name)]
+    ]
     assert app["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert app["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert app["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
@@ -126,13 +149,30 @@ def test_each_service_reads_secrets_by_reference_and_settings_from_config_maps(
         "STOPCLOCK_DATABASE_URL": {"name": f"stopclock-{name}-db", "key": "url"},
     }
     assert not [env for env in app["env"] if "value" in env], "settings go in ConfigMaps"
-    settings: dict[str, str] = {}
-    for source in app["envFrom"]:
-        settings |= objects(overlay, "ConfigMap")[source["configMapRef"]["name"]]["data"]
+    settings = settings_of(overlay, app)
     assert settings["STOPCLOCK_SERVICE_PORT"] == str(PORTS[name])
-    for key in ("STOPCLOCK_KAFKA_BOOTSTRAP", "STOPCLOCK_SMTP_HOST", "STOPCLOCK_SMTP_PORT"):
+    for key in (
+        "STOPCLOCK_KAFKA_BOOTSTRAP",
+        "STOPCLOCK_SMTP_HOST",
+        "STOPCLOCK_SMTP_PORT",
+        "STOPCLOCK_DESK_ADDRESS",
+    ):
         assert settings[key]
     assert settings["STOPCLOCK_KAFKA_PARTITIONS"] == str(PARTITIONS)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_notification_service_listens_for_mail_on_its_smtp_port(overlay: str) -> None:
+    app = container(objects(overlay, "Deployment")["notification"])
+    settings = settings_of(overlay, app)
+    # Every interface of the pod: the Service forwards to the pod's address, not loopback.
+    assert settings["STOPCLOCK_INBOUND_SMTP_HOST"] == "0.0.0.0"
+    (smtp,) = [p for p in app["ports"] if p["name"] == "smtp"]
+    assert settings["STOPCLOCK_INBOUND_SMTP_PORT"] == str(smtp["containerPort"])
+    assert smtp["containerPort"] == INBOUND_SMTP_PORT
+    for name in set(SERVICES) - {"notification"}:
+        other = settings_of(overlay, container(objects(overlay, "Deployment")[name]))
+        assert "STOPCLOCK_INBOUND_SMTP_PORT" not in other, name
 
 
 def test_the_secret_names_are_documented_for_the_sre() -> None:
@@ -150,7 +190,8 @@ def test_each_service_has_a_service_and_a_disruption_budget_selecting_its_pods(
     service = objects(overlay, "Service")[name]
     assert service["spec"]["selector"].items() <= pod_labels.items()
     assert service["spec"]["ports"] == [
-        {"name": "http", "port": PORTS[name], "targetPort": "http", "protocol": "TCP"}
+        {"name": named, "port": number, "targetPort": named, "protocol": "TCP"}
+        for named, number in [("http", PORTS[name]), *extra_ports(name)]
     ]
     budget = objects(overlay, "PodDisruptionBudget")[name]
     assert budget["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()

@@ -19,6 +19,7 @@ from stopclock_ticket.domain import (
     WaitingReason,
     allowed_transitions,
     open_ticket,
+    requester_answered,
     transition,
 )
 
@@ -44,7 +45,7 @@ def state_in(status: Status) -> TicketState:
     """A consistent ticket in `status`, as if it had got there by the lifecycle."""
     state = replace(open_ticket("req-1", Impact.MEDIUM, Urgency.MEDIUM), status=status)
     if status == S.WAITING_ON_USER:
-        state = replace(state, waiting_reason=WaitingReason.INFO_REQUESTED)
+        state = replace(state, waiting_reason=WaitingReason.INFO_REQUESTED, waiting_since=EARLIER)
     if status in (S.RESOLVED, S.CLOSED):
         state = replace(state, resolved_at=EARLIER, resolution="restarted the VPN gateway")
     if status == S.CLOSED:
@@ -132,10 +133,33 @@ def test_reason_is_refused_outside_waiting_on_user(to: Status) -> None:
 
 
 @pytest.mark.parametrize("to", [S.IN_PROGRESS, S.RESOLVED, S.CANCELLED])
-def test_leaving_waiting_on_user_clears_the_reason(to: Status) -> None:
+def test_leaving_waiting_on_user_clears_the_reason_and_the_wait(to: Status) -> None:
     _, resolution = valid_fields(to)
     state, _ = transition(state_in(S.WAITING_ON_USER), to, None, resolution, AGENT, NOW)
-    assert state.waiting_reason is None
+    assert (state.waiting_reason, state.waiting_since) == (None, None)
+
+
+@pytest.mark.parametrize("from_status", [S.ASSIGNED, S.IN_PROGRESS])
+def test_entering_waiting_on_user_starts_the_wait_at_the_transition(from_status: Status) -> None:
+    state, _ = transition(
+        state_in(from_status), S.WAITING_ON_USER, "user_validation", None, AGENT, NOW
+    )
+    assert state.waiting_since == NOW
+
+
+def test_waiting_again_after_an_answer_is_a_new_wait() -> None:
+    asked, _ = transition(
+        state_in(S.IN_PROGRESS), S.WAITING_ON_USER, "info_requested", None, AGENT, EARLIER
+    )
+    answered, _ = requester_answered(asked, Actor("req-1", frozenset({Role.REQUESTER})), NOW)
+    asked_again, _ = transition(
+        answered, S.WAITING_ON_USER, "user_validation", None, AGENT, NOW + timedelta(hours=1)
+    )
+    assert (asked.waiting_since, answered.waiting_since, asked_again.waiting_since) == (
+        EARLIER,
+        None,
+        NOW + timedelta(hours=1),
+    )
 
 
 @pytest.mark.parametrize("resolution", [None, "", "   \n"])
@@ -236,6 +260,7 @@ def test_timestamps_keep_the_offset_they_were_given() -> None:
 
 def assert_consistent(state: TicketState) -> None:
     assert (state.waiting_reason is not None) == (state.status == S.WAITING_ON_USER)
+    assert (state.waiting_since is not None) == (state.status == S.WAITING_ON_USER)
     assert (state.resolved_at is not None) == (state.status in (S.RESOLVED, S.CLOSED))
     assert (state.resolution is not None) == (state.status in (S.RESOLVED, S.CLOSED))
     assert (state.closed_at is not None) == (state.status == S.CLOSED)
@@ -264,4 +289,6 @@ def test_any_walk_through_the_lifecycle_keeps_the_fields_consistent(
             assert state.resolved_at == now
         if to == S.CLOSED:
             assert state.closed_at == now >= (state.resolved_at or now)
+        if to == S.WAITING_ON_USER:
+            assert state.waiting_since == now  # every wait is a new one
         assert (state.priority, state.requester_id) == (before.priority, before.requester_id)

@@ -3,6 +3,11 @@
 The rule is fixed by the product: escalate only when the issue stops the requester
 from working (unless the policy waives that) AND the requester is frequently
 unresponsive or flagged difficult; otherwise resolve the ticket for lack of response.
+
+An away episode (the requester's automatic away reply arrived) is always resolved for
+lack of response, never escalated: telling a manager that someone on holiday did not
+answer is exactly what the rule exists to avoid, while resolving costs the requester
+nothing (their answer, whenever it comes, reopens the ticket).
 """
 
 from __future__ import annotations
@@ -33,12 +38,15 @@ def decide_final(
     difficult: bool,
     manager_known: bool,
     requires_work_blocked: bool,
+    away: bool = False,
 ) -> Decision:
     """Apply the manager-escalation rule.
 
     ``unanswered_episodes_in_window`` must already include the episode being
-    decided (it is unanswered at that point); see ``timers.fire``.
+    decided (it is unanswered at that point) unless it is ``away``; see ``timers.fire``.
     """
+    if away:
+        return Decision.AUTO_RESOLVE
     blocked_enough = work_blocked or not requires_work_blocked
     unresponsive = unanswered_episodes_in_window >= min_unresponsive_episodes or difficult
     if not (blocked_enough and unresponsive):

@@ -14,6 +14,13 @@ desk ended the wait itself, often because the requester replied through another
 channel, so it is no evidence against the requester and must not push them towards
 a manager escalation.
 
+Away: when the requester's automatic "I am away" reply reaches the ticket while the
+episode is open, the episode is marked away (``away_at``). That is not a state: the
+ticket still waits, reminders go on, and the episode still ends in one of the states
+above. It changes how the episode is judged: an away episode is never held against
+the requester (it never counts as unanswered, and it is not escalated to a manager;
+see ``decision.decide_final``).
+
 The episode keeps the schedule and policy it started with, so a policy change never
 moves the reminders of a ticket already waiting (API.md, "Common").
 """
@@ -58,6 +65,8 @@ class WaitingEpisode:
     ended_at: datetime | None = None
     # Wall-clock seconds from the start of waiting to the answer (answered only).
     response_seconds: float | None = None
+    # When the requester's automatic away reply arrived (event time); None: never.
+    away_at: datetime | None = None
 
     @property
     def reminder_count(self) -> int:
@@ -106,6 +115,26 @@ def close_by_other(episode: WaitingEpisode, at: datetime) -> WaitingEpisode:
     if episode.state is not EpisodeState.OPEN:
         return episode
     return replace(episode, state=EpisodeState.CLOSED_BY_OTHER, ended_at=at)
+
+
+def mark_away(episode: WaitingEpisode, at: datetime) -> WaitingEpisode:
+    """The requester's automatic away reply arrived at ``at``; a no-op once ended or away.
+
+    The first away reply counts (later ones say nothing new). A reply stamped before the
+    wait began (a slow auto-reply to an earlier mail) marks the episode from its start.
+    One stamped after ``final_at`` comes too late: the final step is decided as things
+    stood at its due time, and the register must tell the same story as that step.
+    """
+    if episode.state is not EpisodeState.OPEN or episode.away_at is not None:
+        return episode
+    if at > episode.final_at:
+        return episode
+    return replace(episode, away_at=max(at, episode.started_at))
+
+
+def away_as_of(episode: WaitingEpisode, when: datetime) -> bool:
+    """True when the episode had been marked away by ``when`` (event time)."""
+    return episode.away_at is not None and episode.away_at <= when
 
 
 def state_as_of(episode: WaitingEpisode, when: datetime) -> EpisodeState | None:

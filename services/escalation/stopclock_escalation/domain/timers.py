@@ -11,6 +11,8 @@ Counting unanswered episodes for the decision: the requester's past episodes tha
 started in the policy's window and were unanswered at the step's instant, plus the
 current one, which is unanswered at that point. So with the default minimum of 2,
 one earlier unanswered episode in 90 days is enough to escalate a blocked ticket.
+Away episodes count for nothing, the current one included, and an episode away at the
+step's instant ends in auto-resolve (``decision.decide_final``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import datetime
 from typing import Literal
 
 from stopclock_escalation.domain.decision import Decision, NextStep, decide_final, next_step_for
-from stopclock_escalation.domain.episode import EpisodeState, WaitingEpisode
+from stopclock_escalation.domain.episode import EpisodeState, WaitingEpisode, away_as_of
 from stopclock_escalation.domain.resolution_text import auto_resolve_text
 from stopclock_escalation.domain.responsiveness import unanswered_in_window
 
@@ -108,7 +110,8 @@ def _unanswered_including_current(
 ) -> int:
     past = [e for e in facts.history if e.id != episode.id]
     window = episode.policy.manager_escalation.window_days
-    return unanswered_in_window(past, at, window) + 1
+    current = 0 if away_as_of(episode, at) else 1
+    return unanswered_in_window(past, at, window) + current
 
 
 def _decide(episode: WaitingEpisode, facts: RequesterFacts, at: datetime) -> tuple[Decision, int]:
@@ -121,6 +124,7 @@ def _decide(episode: WaitingEpisode, facts: RequesterFacts, at: datetime) -> tup
         difficult=facts.difficult,
         manager_known=facts.manager_known,
         requires_work_blocked=rule.requires_work_blocked,
+        away=away_as_of(episode, at),
     )
     return decision, unanswered
 
@@ -146,6 +150,15 @@ def _remind(
     return replace(episode, reminders_sent=timer.level), action
 
 
+def _auto_resolve_detail(reminders: int, *, away: bool) -> str:
+    if away:
+        return (
+            f"no answer after {reminders} reminder(s) while the requester is away "
+            "(automatic reply); resolved for lack of response, not counted as unresponsive"
+        )
+    return f"no answer after {reminders} reminder(s); resolved for lack of response"
+
+
 def _final(
     episode: WaitingEpisode, timer: Timer, facts: RequesterFacts
 ) -> tuple[WaitingEpisode, EscalationAction]:
@@ -160,7 +173,7 @@ def _final(
             reminders=reminders,
             resolution=auto_resolve_text(reminders, facts.locale),
             at=timer.at,
-            detail=f"no answer after {reminders} reminder(s); resolved for lack of response",
+            detail=_auto_resolve_detail(reminders, away=away_as_of(episode, timer.at)),
         )
         return replace(episode, state=EpisodeState.AUTO_RESOLVED, ended_at=timer.at), resolved
     to_desk = decision is Decision.ESCALATE_TO_DESK_MANAGER

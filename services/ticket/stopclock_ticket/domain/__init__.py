@@ -1,6 +1,13 @@
 """Pure rules of the ticket service: vocabulary, priority matrix, numbering,
 lifecycle and permissions. No I/O and no clock reads: callers pass `now`."""
 
+from stopclock_ticket.domain.commands import (
+    comment_author,
+    fit,
+    requester_actor,
+    resolve_refusal,
+    system_actor,
+)
 from stopclock_ticket.domain.errors import DomainError, FieldError, Forbidden, InvalidTransition
 from stopclock_ticket.domain.events import PriorityChanged, StatusChanged, TicketEvent
 from stopclock_ticket.domain.lifecycle import (
@@ -8,6 +15,7 @@ from stopclock_ticket.domain.lifecycle import (
     allowed_transitions,
     requester_answered,
     requester_comment_answers,
+    requester_comment_reopens,
     transition,
 )
 from stopclock_ticket.domain.numbering import ticket_number
@@ -57,6 +65,8 @@ __all__ = [
     "Visibility",
     "WaitingReason",
     "allowed_transitions",
+    "comment_author",
+    "fit",
     "may_comment",
     "may_see_comment",
     "may_see_ticket",
@@ -64,8 +74,12 @@ __all__ = [
     "open_ticket",
     "priority_for",
     "recompute_priority",
+    "requester_actor",
     "requester_answered",
     "requester_comment_answers",
+    "requester_comment_reopens",
+    "resolve_refusal",
+    "system_actor",
     "ticket_number",
     "transition",
 ]

@@ -20,6 +20,7 @@ Choices beyond the handbook, from common ITSM practice:
 from dataclasses import replace
 from datetime import datetime
 
+from stopclock_shared.events.vocabulary import ResolveReason
 from stopclock_ticket.domain.errors import FieldError, Forbidden, InvalidTransition
 from stopclock_ticket.domain.events import StatusChanged
 from stopclock_ticket.domain.permissions import Actor, may_transition
@@ -83,6 +84,8 @@ def transition(
         resolved_at=resolved_at,
         resolution=kept_resolution,
         closed_at=now if to == Status.CLOSED else state.closed_at,
+        # Every entry into waiting_on_user is a new wait; leaving it ends the wait.
+        waiting_since=now if to == Status.WAITING_ON_USER else None,
     )
     event = StatusChanged(
         from_status=from_status,
@@ -104,6 +107,22 @@ def requester_comment_answers(
     )
 
 
+def requester_comment_reopens(
+    status: Status,
+    resolution_reason: str | None,
+    visibility: Visibility,
+    author_is_requester: bool,
+) -> bool:
+    """True when this comment reopens a ticket resolved for lack of response: the requester
+    did answer after all. Other resolutions stand (a reopen is asked for explicitly)."""
+    return (
+        status == Status.RESOLVED
+        and resolution_reason == ResolveReason.NO_RESPONSE
+        and visibility == Visibility.PUBLIC
+        and author_is_requester
+    )
+
+
 def requester_answered(
     state: TicketState, actor: Actor, now: datetime
 ) -> tuple[TicketState, tuple[StatusChanged, ...]]:
@@ -117,7 +136,7 @@ def requester_answered(
         raise Forbidden("only the requester answers a waiting ticket")
     if state.status != Status.WAITING_ON_USER:
         raise InvalidTransition(state.status, Status.IN_PROGRESS, allowed_transitions(state.status))
-    new_state = replace(state, status=Status.IN_PROGRESS, waiting_reason=None)
+    new_state = replace(state, status=Status.IN_PROGRESS, waiting_reason=None, waiting_since=None)
     event = StatusChanged(
         from_status=state.status,
         to_status=Status.IN_PROGRESS,

@@ -26,6 +26,9 @@ class TicketState:
     closed_at: datetime | None = None
     resolution: str | None = None
     version: int = 1
+    # When the current wait on the requester began (None unless waiting_on_user): it names
+    # the wait, so an answer link made for an earlier wait never answers this one.
+    waiting_since: datetime | None = None
 
 
 def open_ticket(requester_id: str, impact: Impact, urgency: Urgency) -> TicketState:
