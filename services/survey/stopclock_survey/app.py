@@ -1,5 +1,5 @@
-"""The survey service app: the survey page, the surveys and stats API, the events consumer,
-the expiry sweep and the outbox relay."""
+"""The survey service app: the survey and answer pages, the surveys and stats API, the
+events consumer, the expiry sweep and the outbox relay."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from stopclock_shared.db import utc_now
 from stopclock_shared.runtime import Runtime, create_service_app
 
 from . import service
+from .answer_page import router as answer_page_router
 from .api import router as api_router
 from .consumers import event_consumer
 from .models import outbox, processed_events
-from .page import router as page_router
 from .settings import SurveySettings
+from .survey_page import router as survey_page_router
 
 __all__ = ["SurveySettings", "create_app"]
 log = logging.getLogger(__name__)
@@ -46,12 +47,13 @@ def create_app(settings: SurveySettings | None = None) -> FastAPI:
         settings,
         title="Stopclock survey service",
         description=(
-            "Satisfaction surveys after resolution, the survey page and CSAT. A ticket "
-            "resolved for lack of response gets no survey."
+            "The requester's pages: satisfaction surveys after resolution (the survey page "
+            "and CSAT; a ticket resolved for lack of response gets no survey), and the "
+            "answer pages of tickets waiting on their requester."
         ),
         outbox_table=outbox,
         processed_table=processed_events,
-        routers=[api_router, page_router],
+        routers=[api_router, survey_page_router, answer_page_router],
         consumers=lambda rt: [event_consumer(rt)],
         tasks=tasks,
     )

@@ -17,7 +17,7 @@ from stopclock_shared.events.topics import SLA_EVENTS, TICKETS_EVENTS
 from stopclock_shared.events.types import EventType
 from stopclock_shared.runtime import Runtime
 
-from . import metrics, service
+from . import answers, metrics, service
 from .settings import SurveySettings
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -28,8 +28,12 @@ def handlers(runtime: Runtime, settings: SurveySettings) -> dict[str, Handler]:
     outbox = runtime.outbox
     valid_for = timedelta(seconds=settings.survey_validity_seconds)
 
+    async def track(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
+        await answers.track(session, env, data)
+
     async def status_changed(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
         assert isinstance(data, TicketStatusChanged)
+        await answers.track(session, env, data)
         if data.to_status != RESOLVED:
             return
         ticket: dict[str, Any] = env.data["ticket"]
@@ -54,6 +58,10 @@ def handlers(runtime: Runtime, settings: SurveySettings) -> dict[str, Handler]:
         await service.sla_breached(session, str(env.data["ticket_id"]), env.time)
 
     return {
+        # The answer pages' replica of the waits follows every ticket change.
+        EventType.TICKET_CREATED: track,
+        EventType.TICKET_UPDATED: track,
+        EventType.TICKET_COMMENTED: track,
         EventType.TICKET_STATUS_CHANGED: status_changed,
         EventType.SLA_BREACHED: sla_breached,
     }

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from stopclock_shared.db import common_tables, make_metadata
@@ -46,4 +57,54 @@ breached_tickets = Table(
     metadata,
     Column("ticket_id", UUID(as_uuid=True), primary_key=True),
     _ts("breached_at"),
+)
+
+# -- answer pages: a replica of the waits on requesters, from tickets.events -------------------
+# The ticket as the answer page needs it (one row per ticket, the newest snapshot wins).
+answer_tickets = Table(
+    "answer_tickets",
+    metadata,
+    Column("ticket_id", UUID(as_uuid=True), primary_key=True),
+    Column("number", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("requester_id", String(200), nullable=False),
+    Column("locale", Text, nullable=False),
+    Column("timezone", Text, nullable=False),
+    Column("assignee_name", Text),
+    Column("status", String(32), nullable=False),
+    Column("waiting_reason", String(32)),
+    Column("waiting_since", DateTime(timezone=True)),
+    # The last public agent comment since the last wait ended: the question of a wait
+    # begun without a note.
+    Column("agent_comment", Text),
+    Column("version", Integer, nullable=False),
+    # The snapshot's updated_at: a link to a wait begun later is one the replica has not
+    # seen yet (the event is on its way), not a wait that is over.
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every wait of a ticket, named by when it began (what an answer link carries); how it
+# ended, and the answer given on the page (one per wait).
+answer_waits = Table(
+    "answer_waits",
+    metadata,
+    Column(
+        "ticket_id",
+        UUID(as_uuid=True),
+        ForeignKey("answer_tickets.ticket_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("since", DateTime(timezone=True), primary_key=True),
+    Column("reason", String(32), nullable=False),
+    Column("question", Text),
+    _ts("ended_at", nullable=True),
+    Column("ended_how", String(16)),
+    _ts("answered_at", nullable=True),
+    Column("answer", String(3)),
+    Column("comment", Text),
+)
+Index(
+    "ix_answer_waits_open",
+    answer_waits.c.ticket_id,
+    postgresql_where=answer_waits.c.ended_at.is_(None),
 )

@@ -5,14 +5,15 @@ from html.parser import HTMLParser
 
 import pytest
 
-from stopclock_survey.page import PAGES, FormValues
+from stopclock_survey.pages import PAGES
+from stopclock_survey.survey_page import FormValues
 
 TICKET = {"number": "INC0000042", "title": 'VPN <script>alert("x")</script> & co'}
 
 
 def render_form(locale: str = "en", values: FormValues | None = None, **errors: str) -> str:
     response = PAGES.render(
-        "form.html.j2",
+        "survey_form.html.j2",
         200,
         locale,
         ticket=TICKET,
@@ -106,7 +107,7 @@ def test_the_thank_you_page_says_what_happens_next(
     negative: bool, reopened: bool, expected: str, absent: str
 ) -> None:
     response = PAGES.render(
-        "thanks.html.j2", 200, "en", ticket=TICKET, negative=negative, reopened=reopened
+        "survey_thanks.html.j2", 200, "en", ticket=TICKET, negative=negative, reopened=reopened
     )
     html = bytes(response.body).decode()
     assert expected in html

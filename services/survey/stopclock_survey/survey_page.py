@@ -1,23 +1,17 @@
-"""The survey web page: ``GET /s/{token}`` shows the form, ``POST /s/{token}`` stores the answer.
+"""The survey page: ``GET /s/{token}`` shows the form, ``POST /s/{token}`` stores the answer.
 
-Every outcome is a small, polite HTML page in the requester's language, never a stack
-trace or problem JSON: unknown link 404, closed survey 410, second answer 409, form not
-from our page 403, bad answer 422 (the form again, with what to fix). Works without
-JavaScript; Jinja2 autoescapes everything the requester or the ticket provides.
+Unknown link 404, closed survey 410, second answer 409, form not from our page 403, too
+large 413, bad answer 422 (the form again, with what to fix); the machinery (templates,
+CSP, form guard) is ``pages.py``, shared with the answer pages.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,58 +22,12 @@ from . import service
 from .domain.errors import AlreadyAnswered, InvalidAnswer, SurveyExpired
 from .domain.survey import MAX_COMMENT_LENGTH, RATINGS, SurveyStatus
 from .domain.tokens import token_digest
-from .form_guard import form_token, form_token_ok, origin_of, same_site
 from .page_text import WORDS, local_date, locale_from_header, locale_of
-from .settings import SurveySettings
+from .pages import PAGES, form_body, from_our_page, guard_token, html_responses, read_form, text
 
 router = APIRouter(tags=["survey page"])
 # A rating, a yes/no and a 2000-character comment fit many times over.
 MAX_FORM_BYTES = 32_768
-URLENCODED = "application/x-www-form-urlencoded"
-_TEMPLATES = Path(__file__).parent / "templates"
-
-
-@dataclass(frozen=True)
-class Pages:
-    """The template environment and the stylesheet with its CSP hash."""
-
-    env: Environment
-    css: str
-    csp: str
-
-    @classmethod
-    def load(cls) -> Pages:
-        env = Environment(
-            loader=FileSystemLoader(_TEMPLATES),
-            autoescape=select_autoescape(["html", "j2"], default=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        css = (_TEMPLATES / "survey.css").read_text(encoding="utf-8")
-        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
-        csp = (
-            f"default-src 'none'; style-src 'sha256-{digest}'; form-action 'self'; "
-            "base-uri 'none'; frame-ancestors 'none'"
-        )
-        return cls(env, css, csp)
-
-    def render(self, name: str, status: int, locale: str, **context: Any) -> HTMLResponse:
-        html = self.env.get_template(name).render(
-            css=self.css, locale=locale, t=WORDS[locale], **context
-        )
-        headers = {
-            "Content-Security-Policy": self.csp,
-            "Cache-Control": "no-store",
-            # The token is in the URL: never leak it to another site.
-            "Referrer-Policy": "same-origin",
-            "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
-        }
-        return HTMLResponse(html, status_code=status, headers=headers)
-
-
-PAGES = Pages.load()
 
 
 @dataclass(frozen=True)
@@ -89,11 +37,6 @@ class FormValues:
     rating: int | None
     resolved: str | None  # "yes" | "no"
     comment: str
-
-
-def _settings(request: Request) -> SurveySettings:
-    settings: SurveySettings = request.app.state.settings
-    return settings
 
 
 def _requester(row: RowMapping) -> dict[str, Any]:
@@ -118,8 +61,7 @@ def _locale_of_row(row: RowMapping) -> str:
 def _notice(
     kind: str, status: int, locale: str, row: RowMapping | None, date: str = ""
 ) -> HTMLResponse:
-    ticket = row["ticket"] if row is not None else None
-    return PAGES.render("notice.html.j2", status, locale, kind=kind, ticket=ticket, date=date)
+    return PAGES.notice(kind, status, locale, row["ticket"] if row is not None else None, date)
 
 
 async def _closed(session: AsyncSession, row: RowMapping, locale: str) -> HTMLResponse | None:
@@ -142,12 +84,12 @@ def _form(
 ) -> HTMLResponse:
     locale = _locale_of_row(row)
     return PAGES.render(
-        "form.html.j2",
+        "survey_form.html.j2",
         status,
         locale,
         ticket=row["ticket"],
         action=f"/s/{token}",
-        form_token=form_token(_settings(request).jwt_secret.get_secret_value(), token),
+        form_token=guard_token(request, token),
         values=values,
         errors=errors,
         max_comment=MAX_COMMENT_LENGTH,
@@ -155,7 +97,12 @@ def _form(
     )
 
 
-@router.get("/s/{token}", response_class=HTMLResponse, summary="The survey form")
+@router.get(
+    "/s/{token}",
+    response_class=HTMLResponse,
+    summary="The survey form",
+    responses=html_responses(200, 404, 409, 410),
+)
 async def show(
     token: str, request: Request, session: SessionDep, rating: str | None = None
 ) -> HTMLResponse:
@@ -170,24 +117,37 @@ async def show(
     return _form(request, row, token, 200, FormValues(preselected, None, ""), {})
 
 
-@router.post("/s/{token}", response_class=HTMLResponse, summary="Answer the survey (once)")
+@router.post(
+    "/s/{token}",
+    response_class=HTMLResponse,
+    summary="Answer the survey (once)",
+    responses=html_responses(200, 403, 404, 409, 410, 413, 422),
+    openapi_extra=form_body(
+        {
+            "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+            "resolved": {"type": "string", "enum": ["yes", "no"]},
+            "comment": {"type": "string", "maxLength": MAX_COMMENT_LENGTH},
+        },
+        ["rating", "resolved"],
+    ),
+)
 async def submit(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    form = await _read_form(request)
+    form = await read_form(request, MAX_FORM_BYTES)
     row = await repo.survey_by_digest(session, token_digest(token), for_update=True)
     locale = _locale(row, request)
     if form is None:
         return _notice("too_large", 413, locale, row)
     if row is None:
         return _notice("not_found", 404, locale, None)
-    if not _from_our_page(request, token, _text(form.get("form_token"))):
+    if not from_our_page(request, token, text(form.get("form_token"))):
         return _notice("refused", 403, locale, row)
     closed = await _closed(session, row, locale)
     if closed is not None:
         return closed
 
-    raw_rating = _text(form.get("rating")).strip()
-    raw_resolved = _text(form.get("resolved")).strip().lower()
-    comment = _text(form.get("comment"))
+    raw_rating = text(form.get("rating")).strip()
+    raw_resolved = text(form.get("resolved")).strip().lower()
+    comment = text(form.get("comment"))
     values = FormValues(
         rating=int(raw_rating) if raw_rating.isdigit() else None,
         resolved=raw_resolved if raw_resolved in ("yes", "no") else None,
@@ -217,36 +177,13 @@ async def submit(token: str, request: Request, session: SessionDep) -> HTMLRespo
     await session.commit()
     service.count_answer(result)
     return PAGES.render(
-        "thanks.html.j2",
+        "survey_thanks.html.j2",
         200,
         locale,
         ticket=row["ticket"],
         negative=result.negative,
         reopened=result.reopened,
     )
-
-
-async def _read_form(request: Request) -> dict[str, str] | None:
-    """The URL-encoded form our page sends, read up to ``MAX_FORM_BYTES`` (None beyond).
-
-    Other encodings give an empty form, which then fails the form-token check.
-    """
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    if request.headers.get("content-type", "").split(";")[0].strip() != URLENCODED:
-        return {}
-    fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-    form: dict[str, str] = {}
-    for name, value in fields:
-        form.setdefault(name, value)  # the first value wins, as a browser sends one
-    return form
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _errors(locale: str, values: FormValues, extra: set[str] | None = None) -> dict[str, str]:
@@ -262,14 +199,3 @@ def _errors(locale: str, values: FormValues, extra: set[str] | None = None) -> d
     if length > MAX_COMMENT_LENGTH or "comment" in flagged:
         errors["comment"] = t["error_comment"].format(max=MAX_COMMENT_LENGTH, length=length)
     return errors
-
-
-def _from_our_page(request: Request, token: str, presented: str) -> bool:
-    settings = _settings(request)
-    allowed = {origin_of(settings.public_survey_url), origin_of(str(request.base_url))}
-    same = same_site(
-        request.headers.get("origin"),
-        request.headers.get("referer"),
-        {a for a in allowed if a is not None},
-    )
-    return same and form_token_ok(settings.jwt_secret.get_secret_value(), token, presented)
