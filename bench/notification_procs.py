@@ -127,6 +127,8 @@ def start_replica(stack: Stack, log_dir: Path, env: Mapping[str, str] | None = N
         **os.environ,
         "STOPCLOCK_SERVICE_PORT": str(port),
         "STOPCLOCK_LOG_JSON": "false",
+        # The stack's own instance holds the inbound SMTP port.
+        "STOPCLOCK_INBOUND_SMTP_PORT": "0",
         **(env or {}),
     }
     child = spawn(

@@ -20,9 +20,15 @@ from stopclock_shared.pagination import (
 )
 from stopclock_shared.problems import problem_responses
 
-from . import service
+from . import inbound, service
 from .domain import MANDATORY_KINDS, OPTIONAL_KINDS
-from .schemas import NotificationRead, PreferencesIn, PreferencesRead
+from .schemas import (
+    InboundRead,
+    NotificationRead,
+    NotificationStatus,
+    PreferencesIn,
+    PreferencesRead,
+)
 
 router = APIRouter(prefix="/api/v1")
 PROBLEMS = problem_responses(401, 403, 422)
@@ -49,6 +55,7 @@ async def list_notifications(
     principal: PrincipalDep,
     ticket_id: str | None = None,
     recipient: str | None = None,
+    status: NotificationStatus | None = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> Any:
@@ -57,10 +64,38 @@ async def list_notifications(
         principal,
         ticket_id=ticket_id,
         recipient=recipient,
+        status=status,
         limit=limit,
         after=after_of(cursor),
     )
     return page_of(rows, limit)
+
+
+@router.get(
+    "/inbound",
+    response_model=Page[InboundRead],
+    responses=PROBLEMS,
+    tags=["inbound"],
+    summary="Mails to the desk and what each did",
+    description=(
+        "Every mail taken in (SMTP or IMAP), in the order received, with its `outcome`: "
+        "`comment` (the requester's answer), `internal_comment` (another sender), "
+        "`new_ticket`, `auto_reply`, `bounce` or `rejected` (`detail` says why). `sender` "
+        "matches the address case-insensitively. Staff only (requesters: 403)."
+    ),
+)
+async def list_inbound(
+    session: SessionDep,
+    principal: PrincipalDep,
+    ticket_id: str | None = None,
+    sender: str | None = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Any:
+    rows = await inbound.list_inbound(
+        session, principal, ticket_id=ticket_id, sender=sender, limit=limit, after=after_of(cursor)
+    )
+    return page_of(rows, limit, order="received_at")
 
 
 def after_of(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:

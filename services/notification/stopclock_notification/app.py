@@ -14,6 +14,9 @@ from . import repository as repo
 from .api import router
 from .consumers import event_consumer
 from .domain import MANDATORY_KINDS
+from .inbound import Intake, desk_of
+from .inbound_imap import run_poller
+from .inbound_smtp import InboundHandler, InboundSmtpServer
 from .models import outbox, processed_events
 from .rendered import rendered_of
 from .sender import sender_tasks
@@ -33,10 +36,32 @@ async def export_pending(runtime: Runtime) -> None:
         await asyncio.sleep(PENDING_GAUGE_SECONDS)
 
 
+def inbound_tasks(runtime: Runtime) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+    """The SMTP receiver (ready once bound) and, when configured, the IMAP poller."""
+    settings = runtime.settings
+    assert isinstance(settings, NotificationSettings)
+    intake = Intake(runtime.sessionmaker, runtime.outbox, desk_of(settings))
+    found: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+    if settings.inbound_smtp_enabled:
+        server = InboundSmtpServer(
+            InboundHandler(intake, settings.desk_address),
+            settings.inbound_smtp_host,
+            settings.inbound_smtp_port,
+            settings.inbound_max_bytes,
+            hostname=settings.desk_address.rpartition("@")[2],
+        )
+        runtime.readiness["inbound_smtp"] = server.readiness
+        found.append(("inbound-smtp", server.run))
+    if settings.inbound_imap_host:
+        found.append(("inbound-imap", lambda: run_poller(settings, intake)))
+    return found
+
+
 def tasks(runtime: Runtime) -> Sequence[tuple[str, Callable[[], Awaitable[None]]]]:
     settings = runtime.settings
     assert isinstance(settings, NotificationSettings)
     return [
+        *inbound_tasks(runtime),
         ("mails-pending-gauge", lambda: export_pending(runtime)),
         *sender_tasks(
             runtime.sessionmaker,

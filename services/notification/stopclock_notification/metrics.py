@@ -28,3 +28,25 @@ MAIL_END_TO_END = Histogram(
     buckets=END_TO_END_BUCKETS,
 )
 MAILS_PENDING = Gauge("stopclock_mails_pending", "Mails recorded but not yet sent")
+
+# Mail to the desk (inbound.py, inbound_smtp.py, inbound_imap.py).
+INBOUND_MAILS = Counter(
+    "stopclock_inbound_mails_total",
+    "Mails to the desk taken in and recorded, by outcome (a copy of one taken in is not counted)",
+    ["outcome"],
+)
+INBOUND_DUPLICATES = Counter(
+    "stopclock_inbound_duplicates_total",
+    "Mails whose Message-ID was taken in before: answered 250, nothing done again",
+)
+INBOUND_REFUSED = Counter(
+    "stopclock_inbound_refused_total",
+    "Mails refused at the SMTP level: too_big (552), rate_limited (450), "
+    "recipient (550: not our domain), error (451: could not record, the client retries)",
+    ["reason"],
+)
+INBOUND_PROCESSING = Histogram(
+    "stopclock_inbound_processing_seconds",
+    "From the end of the mail's data to its record committed (what the SMTP client waits for)",
+    buckets=LATENCY_BUCKETS,
+)

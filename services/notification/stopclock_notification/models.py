@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -21,7 +23,8 @@ from stopclock_shared.db import common_tables, make_metadata
 metadata = make_metadata()
 outbox, processed_events, idempotency_keys = common_tables(metadata)
 
-STATUSES = ("pending", "sent", "failed", "dead")
+# `bounced`: sent, then a delivery status notification (DSN) came back for it.
+STATUSES = ("pending", "sent", "failed", "dead", "bounced")
 # Rows a sender may still claim; the partial index below holds exactly these.
 SENDABLE = ("pending", "failed")
 
@@ -54,7 +57,9 @@ notifications = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Column("sent_at", DateTime(timezone=True)),
-    CheckConstraint("status IN ('pending', 'sent', 'failed', 'dead')", name="status_known"),
+    CheckConstraint(
+        "status IN ('pending', 'sent', 'failed', 'dead', 'bounced')", name="status_known"
+    ),
 )
 Index(
     "ix_notifications_due",
@@ -65,6 +70,8 @@ Index("ix_notifications_ticket", notifications.c.ticket_id, notifications.c.crea
 Index("ix_notifications_recipient", func.lower(notifications.c.recipient))
 Index("ix_notifications_recipient_id", notifications.c.recipient_id, notifications.c.created_at)
 Index("ix_notifications_created", notifications.c.created_at, notifications.c.id)
+# Threading a reply by In-Reply-To/References, and bounces, look mails up by Message-ID.
+Index("ix_notifications_message_id", notifications.c.message_id)
 
 # Kinds of mail a person refused (optional kinds only; API.md "Notification service").
 preferences = Table(
@@ -74,3 +81,70 @@ preferences = Table(
     Column("opt_out", ARRAY(Text), nullable=False, server_default=text("'{}'")),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
+
+
+OUTCOMES = ("comment", "internal_comment", "new_ticket", "auto_reply", "bounce", "rejected")
+
+# Every mail taken in (SMTP or IMAP), recorded in the transaction that writes the commands it
+# causes: the log of GET /api/v1/inbound and the guard that a mail acts once.
+inbound_mails = Table(
+    "inbound_mails",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    # The Message-ID header, or "sha256:<hex>" of the raw bytes when the mail has none.
+    Column("message_id", String(998), nullable=False),
+    Column("sender", String(320), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("ticket_id", String(200)),
+    Column("outcome", String(20), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("raw_size", Integer, nullable=False),
+    # Kept for diagnosis when small enough (settings.inbound_keep_raw_bytes).
+    Column("raw", LargeBinary),
+    # True when we refused it with a temporary SMTP error (rate limit): the client keeps
+    # the mail and retries, so the same Message-ID must be taken in again later.
+    Column("refused", Boolean, nullable=False, server_default=text("false")),
+    CheckConstraint(
+        "outcome IN ('comment', 'internal_comment', 'new_ticket', 'auto_reply', 'bounce', "
+        "'rejected')",
+        name="outcome_known",
+    ),
+)
+# A mail we took responsibility for acts once: a second copy finds its Message-ID here.
+Index(
+    "ix_inbound_mails_message_id",
+    inbound_mails.c.message_id,
+    unique=True,
+    postgresql_where=~inbound_mails.c.refused,
+)
+Index("ix_inbound_mails_received", inbound_mails.c.received_at, inbound_mails.c.id)
+Index("ix_inbound_mails_ticket", inbound_mails.c.ticket_id, inbound_mails.c.received_at)
+Index("ix_inbound_mails_sender", inbound_mails.c.sender, inbound_mails.c.received_at)
+
+# Replica of the tickets the inbound mail threads to, from every tickets.events message
+# (event-carried state; the newest version wins).
+ticket_refs = Table(
+    "ticket_refs",
+    metadata,
+    Column("ticket_id", String(200), primary_key=True),
+    Column("number", String(40), nullable=False),
+    Column("requester_id", String(200), nullable=False),
+    Column("requester_email", String(320), nullable=False),
+    Column("requester_locale", String(16), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("waiting_reason", String(40)),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_ticket_refs_number", ticket_refs.c.number)
+
+# Replica of the people directory (people.events): who may open a ticket by mail.
+people = Table(
+    "people",
+    metadata,
+    Column("person_id", String(200), primary_key=True),
+    Column("email", String(320), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_people_email", func.lower(people.c.email))

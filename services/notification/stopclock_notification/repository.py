@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from .models import SENDABLE, notifications, preferences
+from .domain.inbound_decision import Person, SentMail, TicketRef
+from .models import SENDABLE, inbound_mails, notifications, people, preferences, ticket_refs
 
 _INSERT_NEW = (
     insert(notifications)
@@ -210,6 +211,7 @@ async def list_notifications(
     recipient_id: str | None,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
+    status: str | None = None,
 ) -> Sequence[RowMapping]:
     """One page (``limit`` + 1 rows, to tell whether more follow) in (created_at, id) order.
 
@@ -217,6 +219,8 @@ async def list_notifications(
     """
     t = notifications
     stmt = select(t)
+    if status is not None:
+        stmt = stmt.where(t.c.status == status)
     if ticket_id is not None:
         stmt = stmt.where(t.c.ticket_id == ticket_id)
     if recipient is not None:
@@ -263,3 +267,188 @@ async def put_preferences(
         .returning(*preferences.c)
     )
     return (await session.execute(stmt)).mappings().one()
+
+
+# -- inbound mail and the replicas it decides on ---------------------------------------------
+_UPSERT_TICKET_REF = (
+    insert(ticket_refs)
+    .values({c.name: bindparam(c.name) for c in ticket_refs.c})
+    .on_conflict_do_update(
+        index_elements=[ticket_refs.c.ticket_id],
+        set_={
+            c.name: insert(ticket_refs).excluded[c.name]
+            for c in ticket_refs.c
+            if c.name != "ticket_id"
+        },
+        # Event-carried state: an older version arriving late changes nothing.
+        where=ticket_refs.c.version < insert(ticket_refs).excluded.version,
+    )
+)
+
+
+async def upsert_ticket_ref(session: AsyncSession, ticket: Mapping[str, Any]) -> None:
+    """Keep the newest version of a ticket's threading facts (from a ticket snapshot)."""
+    requester = ticket["requester"]
+    params = {
+        "ticket_id": str(ticket["id"]),
+        "number": ticket["number"],
+        "requester_id": requester["id"],
+        "requester_email": requester["email"],
+        "requester_locale": requester.get("locale") or "en",
+        "status": ticket["status"],
+        "waiting_reason": ticket.get("waiting_reason"),
+        "version": int(ticket["version"]),
+    }
+    await session.execute(_UPSERT_TICKET_REF, params)
+
+
+async def upsert_person(
+    session: AsyncSession, person_id: str, email: str, name: str, at: datetime
+) -> None:
+    """Keep the newest directory entry of a person (``at``: the event's time)."""
+    stmt = insert(people).values(person_id=person_id, email=email, name=name, updated_at=at)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[people.c.person_id],
+        set_={"email": email, "name": name, "updated_at": at},
+        where=people.c.updated_at <= at,
+    )
+    await session.execute(stmt)
+
+
+def _ticket_ref(row: RowMapping) -> TicketRef:
+    return TicketRef(
+        ticket_id=row["ticket_id"],
+        number=row["number"],
+        requester_id=row["requester_id"],
+        requester_email=row["requester_email"],
+        status=row["status"],
+        waiting_reason=row["waiting_reason"],
+    )
+
+
+async def ticket_ref(session: AsyncSession, ticket_id: str) -> TicketRef | None:
+    stmt = select(ticket_refs).where(ticket_refs.c.ticket_id == ticket_id)
+    row = (await session.execute(stmt)).mappings().first()
+    return _ticket_ref(row) if row else None
+
+
+async def ticket_refs_by_number(session: AsyncSession, numbers: Sequence[str]) -> list[TicketRef]:
+    """The tickets of ``numbers``, in the order the numbers are given."""
+    if not numbers:
+        return []
+    stmt = select(ticket_refs).where(ticket_refs.c.number.in_(list(numbers)))
+    found = {r["number"]: _ticket_ref(r) for r in (await session.execute(stmt)).mappings()}
+    return [found[n] for n in numbers if n in found]
+
+
+async def ticket_by_reference(
+    session: AsyncSession, message_ids: Sequence[str]
+) -> TicketRef | None:
+    """The ticket of the first of ``message_ids`` that is a mail we sent about a ticket."""
+    if not message_ids:
+        return None
+    n, r = notifications, ticket_refs
+    stmt = (
+        select(n.c.message_id, r)
+        .join(r, r.c.ticket_id == n.c.ticket_id)
+        .where(n.c.message_id.in_(list(message_ids)))
+    )
+    found = {
+        row["message_id"]: _ticket_ref(row) for row in (await session.execute(stmt)).mappings()
+    }
+    return next((found[m] for m in message_ids if m in found), None)
+
+
+async def sent_mail(session: AsyncSession, message_id: str) -> SentMail | None:
+    """Our mail with that Message-ID (the one a bounce names), if we sent it."""
+    n = notifications
+    stmt = (
+        select(n.c.message_id, n.c.ticket_id, n.c.recipient)
+        .where(n.c.message_id == message_id)
+        .order_by(n.c.created_at)
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).mappings().first()
+    return SentMail(row["message_id"], row["ticket_id"], row["recipient"]) if row else None
+
+
+async def mark_bounced(session: AsyncSession, message_id: str, error: str) -> int:
+    """Our mail(s) with that Message-ID could not be delivered; how many rows changed."""
+    stmt = (
+        update(notifications)
+        .where(notifications.c.message_id == message_id, notifications.c.status == "sent")
+        .values(status="bounced", last_error=error)
+    )
+    result = await session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def person_by_email(session: AsyncSession, email: str) -> Person | None:
+    """A directory entry with that address (case-insensitive); the newest if several."""
+    stmt = (
+        select(people)
+        .where(func.lower(people.c.email) == email.strip().lower())
+        .order_by(people.c.updated_at.desc())
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).mappings().first()
+    return Person(row["person_id"], row["email"], row["name"]) if row else None
+
+
+async def inbound_taken(session: AsyncSession, message_id: str) -> bool:
+    """True when a mail with this Message-ID was already taken in (not merely refused)."""
+    i = inbound_mails
+    stmt = select(i.c.id).where(i.c.message_id == message_id, ~i.c.refused).limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def inbound_count_since(session: AsyncSession, sender: str, since: datetime) -> int:
+    """Mails taken in from ``sender`` since ``since`` (refusals do not count)."""
+    i = inbound_mails
+    stmt = (
+        select(func.count())
+        .select_from(i)
+        .where(i.c.sender == sender, i.c.received_at >= since, ~i.c.refused)
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def insert_inbound(session: AsyncSession, row: Mapping[str, Any]) -> bool:
+    """Record a mail; False when one with its Message-ID was taken in already (a copy)."""
+    stmt = insert(inbound_mails).values(dict(row))
+    if not row.get("refused"):
+        stmt = stmt.on_conflict_do_nothing(
+            index_elements=[inbound_mails.c.message_id], index_where=~inbound_mails.c.refused
+        )
+    return (await session.execute(stmt.returning(inbound_mails.c.id))).first() is not None
+
+
+async def list_inbound(
+    session: AsyncSession,
+    *,
+    ticket_id: str | None,
+    sender: str | None,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+) -> Sequence[RowMapping]:
+    """One page (``limit`` + 1 rows) of the inbound log in (received_at, id) order."""
+    i = inbound_mails
+    stmt = select(
+        i.c.id,
+        i.c.received_at,
+        i.c.sender,
+        i.c.subject,
+        i.c.message_id,
+        i.c.ticket_id,
+        i.c.outcome,
+        i.c.detail,
+    )
+    if ticket_id is not None:
+        stmt = stmt.where(i.c.ticket_id == ticket_id)
+    if sender is not None:
+        stmt = stmt.where(i.c.sender == sender.strip().lower())
+    if after is not None:
+        received, ident = after
+        stmt = stmt.where(tuple_(i.c.received_at, i.c.id) > tuple_(received, ident))
+    stmt = stmt.order_by(i.c.received_at, i.c.id).limit(limit + 1)
+    return (await session.execute(stmt)).mappings().all()

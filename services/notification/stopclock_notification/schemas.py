@@ -8,6 +8,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# `bounced`: sent, then a delivery status notification came back for it.
+NotificationStatus = Literal["pending", "sent", "failed", "dead", "bounced"]
+InboundOutcome = Literal[
+    "comment", "internal_comment", "new_ticket", "auto_reply", "bounce", "rejected"
+]
+
 
 class NotificationRead(BaseModel):
     """One mail of the log. ``recipient`` is the address; ``recipient_id`` the person, if any."""
@@ -18,7 +24,7 @@ class NotificationRead(BaseModel):
     recipient: str
     recipient_id: str | None
     subject: str
-    status: Literal["pending", "sent", "failed", "dead"]
+    status: NotificationStatus
     attempts: int
     message_id: str | None
     created_at: datetime
@@ -38,3 +44,16 @@ class PreferencesRead(BaseModel):
     person_id: str
     opt_out: list[str]
     updated_at: datetime | None
+
+
+class InboundRead(BaseModel):
+    """One mail to the desk and what it did (``detail`` says why, in words)."""
+
+    id: uuid.UUID
+    received_at: datetime
+    sender: str
+    subject: str
+    message_id: str
+    ticket_id: str | None
+    outcome: InboundOutcome
+    detail: str

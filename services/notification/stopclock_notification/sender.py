@@ -27,12 +27,13 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import BaseHeader, HeaderRegistry
-from email.utils import format_datetime
-from typing import Protocol
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any, Protocol
 
 import aiosmtplib
 from sqlalchemy import RowMapping
@@ -40,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stopclock_shared.consumer import is_transient
 from stopclock_shared.db import utc_now
+from stopclock_shared.links import reply_address
 from stopclock_shared.outbox import Outbox
 
 from . import metrics, service
@@ -128,6 +130,10 @@ _VERBATIM = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")
 # A bare address (what mail rows hold), written and used as the SMTP recipient as it is.
 _BARE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 _MAX_LINE = 78
+# A Message-ID as we repeat it in In-Reply-To/References: one <left@right> of printable ASCII.
+# Anything else (from a foreign mail) is not repeated: threading is a courtesy, the mail is not.
+_MESSAGE_ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]{1,900}>")
+DEFAULT_DESK_NAME = "Stopclock Service Desk"
 
 
 def _header(name: str, value: str) -> str:
@@ -160,6 +166,54 @@ def _recipient(recipient: str) -> tuple[str, tuple[str, ...]]:
     return str(header.fold(policy=MAIL_POLICY)), tuple(a.addr_spec for a in addresses)
 
 
+def _address_line(name: str, address: str) -> str:
+    """An address header of one bare address we made (a reply address): as it is, on the
+    next line when long, as the stdlib folds it; anything unusual goes through the stdlib."""
+    if not _BARE_ADDRESS.fullmatch(address):
+        return str(_parsed(name, address).fold(policy=MAIL_POLICY))
+    if len(name) + len(address) + 2 <= _MAX_LINE:
+        return f"{name}: {address}\n"
+    return f"{name}:\n {address}\n"
+
+
+def _ids_line(name: str, ids: Sequence[str]) -> str:
+    """A header of Message-IDs, folded between ids (never inside one, unlike the stdlib)."""
+    line, lines = f"{name}:", []
+    for message_id in ids:
+        if len(line) + 1 + len(message_id) > _MAX_LINE and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += f" {message_id}"
+    lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def threading_of(context: Mapping[str, Any]) -> str | None:
+    """The Message-ID a mail answers (the requester's mail that opened the ticket), if valid."""
+    found = context.get("in_reply_to") if isinstance(context, Mapping) else None
+    if isinstance(found, str) and _MESSAGE_ID.fullmatch(found.strip()):
+        return found.strip()
+    return None
+
+
+def reply_to_of(key: bytes, desk_address: str, ticket_id: str | None, recipient: str) -> str | None:
+    """The signed reply address of a mail about ``ticket_id`` to ``recipient`` (one HMAC),
+    so a reply comes back to that ticket; None for a mail about no ticket."""
+    if not ticket_id:
+        return None
+    try:
+        ticket = uuid.UUID(ticket_id)
+    except ValueError:
+        return None  # not one of our tickets' ids: nothing a reply could be threaded to
+    return reply_address(key, desk_address, ticket, recipient)
+
+
+def desk_sender(mail_from: str, desk_address: str) -> str:
+    """The From of every mail: the desk's address, under the configured display name."""
+    name, _ = parseaddr(mail_from)
+    return formataddr((name or DEFAULT_DESK_NAME, desk_address))
+
+
 def _text_part(content_type: str, text: str) -> str:
     body = binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii")
     return (
@@ -180,6 +234,8 @@ def compose(
     locale: str,
     ticket_id: str | None,
     domain: str,
+    reply_to: str | None = None,
+    in_reply_to: str | None = None,
 ) -> OutgoingMail:
     """The multipart (text, then HTML alternative) message; raises ValueError on bad headers.
 
@@ -187,6 +243,9 @@ def compose(
     re-folding cost more than the rest of a send): plain ASCII headers as they are, others
     encoded by the stdlib policy, both parts quoted-printable UTF-8, and a boundary derived
     from the Message-ID, so a re-send is byte-for-byte the same mail.
+    ``reply_to``: the signed reply address of the ticket and recipient (replies come back to
+    the ticket); ``in_reply_to``: the Message-ID of the mail this one answers (a valid one,
+    see ``threading_of``).
     """
     from_header, senders = _address_header("From", sender)
     to_header, recipients = _recipient(recipient)
@@ -194,9 +253,10 @@ def compose(
         raise ValueError(f"no address in From {sender!r} or To {recipient!r}")
     # "=_" never occurs in quoted-printable text, so the boundary cannot occur in a part.
     boundary = "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:32]
-    head = [
-        from_header,
-        to_header,
+    head = [from_header, to_header]
+    if reply_to:
+        head.append(_address_line("Reply-To", reply_to))
+    head += [
         _header("Subject", mail.subject),
         _header("Message-ID", message_id),
         # The time the mail was decided on, so a re-send is byte-for-byte the same mail.
@@ -204,9 +264,15 @@ def compose(
         "Auto-Submitted: auto-generated\n",  # RFC 3834: autoresponders stay quiet
         _header("X-Stopclock-Kind", kind),
     ]
-    if ticket_id:
-        # Mail clients thread every mail of a ticket together.
-        head.append(_header("References", f"<ticket-{ticket_id}@{domain}>"))
+    references = [f"<ticket-{ticket_id}@{domain}>"] if ticket_id else []
+    if in_reply_to:
+        # The confirmation of a ticket opened by mail answers that mail, in its thread.
+        head.append(_ids_line("In-Reply-To", [in_reply_to]))
+        references.insert(0, in_reply_to)
+    if references:
+        # Mail clients thread every mail of a ticket together (and with the mail that
+        # opened it: it comes first, as the oldest ancestor).
+        head.append(_ids_line("References", references))
     head += [
         "MIME-Version: 1.0\n",
         f'Content-Type: multipart/alternative;\n boundary="{boundary}"\n',
@@ -324,6 +390,9 @@ class MailSender:
         self.lease = timedelta(seconds=settings.mail_lease_seconds)
         # Start a send only if it can end (timeout for connect and for the send) in the lease.
         self.send_room = timedelta(seconds=2 * settings.smtp_timeout_seconds + 1)
+        # Worked out once: the key is itself an HMAC, the From a parse.
+        self.link_key = settings.link_key
+        self.sender = desk_sender(settings.mail_from, settings.desk_address)
 
     async def run(self) -> None:
         """Send until cancelled; sleep until woken (new rows) or the poll interval passes."""
@@ -387,7 +456,7 @@ class MailSender:
             written = self.rendered.take(row["dedupe_key"]) if self.rendered else None
             outgoing = compose(
                 written or render(service.planned_of(row)),
-                sender=self.settings.mail_from,
+                sender=self.sender,
                 recipient=row["recipient"],
                 message_id=message_id,
                 date=row["created_at"],
@@ -395,6 +464,10 @@ class MailSender:
                 locale=row["locale"],
                 ticket_id=row["ticket_id"],
                 domain=self.settings.message_id_domain,
+                reply_to=reply_to_of(
+                    self.link_key, self.settings.desk_address, row["ticket_id"], row["recipient"]
+                ),
+                in_reply_to=threading_of(row["context"]),
             )
         except Exception as exc:
             log.exception("mail %s cannot be written", row["id"])

@@ -45,11 +45,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Desk:
-    """What planning needs beyond the event: survey links and the desk manager's language."""
+    """What planning needs beyond the event: survey and answer links, the desk manager's
+    language. ``link_key`` signs answer links (``Settings.link_key``); empty: no links."""
 
     survey_base_url: str
     locale: str
     timezone: str
+    link_key: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ async def record_mails(
     now: datetime,
     on_recorded: Callable[[AsyncSession], None] | None = None,
     rendered: RenderedMails | None = None,
+    payload: Any = None,
 ) -> Recorded:
     """Record the mails an event causes as `pending` rows (the consumer's half of a send).
 
@@ -117,7 +120,7 @@ async def record_mails(
     ``on_recorded(session)`` is called when new rows were inserted (to wake the senders);
     ``rendered`` keeps the mails written here for the senders of this process.
     """
-    rows, refused = await planned_rows(session, envelope, desk, now, rendered)
+    rows, refused = await planned_rows(session, envelope, desk, now, rendered, payload)
     inserted = await repo.insert_notifications(session, rows)
     if inserted and on_recorded is not None:
         on_recorded(session)
@@ -131,13 +134,14 @@ async def record_mails_at_commit(
     now: datetime,
     on_recorded: Callable[[AsyncSession], None] | None = None,
     rendered: RenderedMails | None = None,
+    payload: Any = None,
 ) -> None:
     """`record_mails`, with the INSERT left to the commit: the rows of every event of the
     transaction go in one statement (the consumer applies a whole poll in one transaction).
 
     Planning, preferences and rendering happen now, so a bad event still fails here.
     """
-    rows, _ = await planned_rows(session, envelope, desk, now, rendered)
+    rows, _ = await planned_rows(session, envelope, desk, now, rendered, payload)
     if rows:
         _rows_at_commit(session, on_recorded).extend(rows)
 
@@ -148,16 +152,21 @@ async def planned_rows(
     desk: Desk,
     now: datetime,
     rendered: RenderedMails | None = None,
+    payload: Any = None,
 ) -> tuple[list[dict[str, Any]], list[PlannedMail]]:
-    """(rows to insert, mails refused by their recipient's choice) for one event."""
+    """(rows to insert, mails refused by their recipient's choice) for one event.
+
+    ``payload``: the typed payload the consumer decoded (None: planning reads ``data``).
+    """
     planned = plan_mails(
         envelope.type,
-        envelope.data,
+        envelope.data if payload is None else payload,
         event_id=envelope.id,
         event_time=envelope.time,
         survey_base_url=desk.survey_base_url,
         desk_locale=desk.locale,
         desk_timezone=desk.timezone,
+        link_key=desk.link_key,
     )
     if not planned:
         return [], []
@@ -313,12 +322,14 @@ async def list_notifications(
     recipient: str | None,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
+    status: str | None = None,
 ) -> Sequence[RowMapping]:
     """The mail log; a requester sees only the mails addressed to their own person id."""
     return await repo.list_notifications(
         session,
         ticket_id=ticket_id,
         recipient=recipient,
+        status=status,
         recipient_id=None if principal.is_staff else principal.sub,
         limit=limit,
         after=after,

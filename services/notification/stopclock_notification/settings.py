@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from stopclock_shared.settings import Settings
 
@@ -36,6 +38,34 @@ class NotificationSettings(Settings):
     # The desk manager is known only by address: their mails use these.
     desk_locale: str = DEFAULT_LOCALE
     desk_timezone: str = DEFAULT_TIMEZONE
+
+    # Mail to the desk (inbound_smtp.py): an SMTP listener in this process. Port 0 or an
+    # empty host disables it (e.g. private replicas in tests, or an IMAP-only deployment).
+    inbound_smtp_host: str = "127.0.0.1"
+    inbound_smtp_port: int = Field(default=2525, ge=0, le=65535)
+    # Bigger mails are refused with SMTP 552 (attachments are not stored anyway).
+    inbound_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # Mails one sender may send in an hour; more are refused with SMTP 450 (try later).
+    inbound_rate_per_hour: int = Field(default=30, ge=1)
+    # The raw bytes of a mail are kept with its record (for diagnosis) up to this size.
+    inbound_keep_raw_bytes: int = Field(default=256 * 1024, ge=0)
+    # Optional IMAP poller (inbound_imap.py): off unless a host is set.
+    inbound_imap_host: str = ""
+    inbound_imap_port: int = Field(default=993, ge=1, le=65535)
+    inbound_imap_ssl: bool = True
+    inbound_imap_username: str = ""
+    inbound_imap_password: SecretStr = SecretStr("")
+    inbound_imap_mailbox: str = "INBOX"
+    inbound_imap_poll_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("inbound_smtp_port", mode="before")
+    @classmethod
+    def _empty_port_disables(cls, value: Any) -> Any:
+        return 0 if value is None or (isinstance(value, str) and not value.strip()) else value
+
+    @property
+    def inbound_smtp_enabled(self) -> bool:
+        return bool(self.inbound_smtp_host.strip()) and self.inbound_smtp_port > 0
 
     @model_validator(mode="after")
     def _lease_outlives_a_send(self) -> NotificationSettings:

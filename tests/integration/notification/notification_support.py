@@ -134,6 +134,9 @@ class Notification:
             "STOPCLOCK_SMTP_HOST": "127.0.0.1",
             "STOPCLOCK_SMTP_PORT": str(smtp_port),
             "STOPCLOCK_GROUP_SUFFIX": group_suffix,
+            # The stack's own instance holds the inbound SMTP port; a test that needs a
+            # private receiver sets its own port.
+            "STOPCLOCK_INBOUND_SMTP_PORT": "0",
             "STOPCLOCK_JWT_SECRET": stack.jwt_secret,
             "STOPCLOCK_LOG_JSON": "false",
             # Short lease so that the mails in flight at a SIGKILL come back within the test.

@@ -4,12 +4,22 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 
 import httpx
+from notification_support import produce
 
+from stopclock_shared.events.envelope import Envelope
 from stopclock_shared.events.topics import NOTIFICATIONS_EVENTS
 from stopclock_shared.events.types import EventType
+from stopclock_shared.links import read_answer_token, read_reply_address
+from stopclock_shared.settings import Settings
 from stopclock_shared.testing.factories import move, open_ticket, put_person
 from stopclock_shared.testing.kafka_probe import KafkaProbe
 from stopclock_shared.testing.maildir import MailWatcher, body_text
@@ -256,3 +266,90 @@ async def test_a_sent_mail_is_announced_on_notifications_events(
     assert event["data"]["attempts"] == 1
     [entry] = await log_of(notification_api, admin, ticket_id=ticket["id"])
     assert event["data"]["notification_id"] == entry["id"]
+
+
+# --- answering from the mail --------------------------------------------------------------
+
+# The stack's services read the same STOPCLOCK_* environment as the tests (make test).
+LINKS = Settings()
+
+
+def reply_tag_of(mail: EmailMessage) -> Any:
+    """The verified tag of the mail's Reply-To (fails when it has none or it is not ours)."""
+    assert mail["Reply-To"] is not None, "the mail has no Reply-To"
+    [address] = mail["Reply-To"].addresses
+    tag = read_reply_address(LINKS.link_key, LINKS.desk_address, address.addr_spec)
+    assert tag is not None, f"{address.addr_spec} is not a reply address of our desk"
+    return tag
+
+
+async def test_a_requester_mail_comes_from_the_desk_and_replies_go_back_to_the_ticket(
+    ticket_api: httpx.AsyncClient, admin: dict[str, str], mails: MailWatcher
+) -> None:
+    person = await put_person(ticket_api, admin)
+    ticket = await open_ticket(ticket_api, admin, person["id"])
+
+    [mail] = await mails.wait_to(person["email"])
+
+    assert parseaddr(str(mail["From"]))[1] == LINKS.desk_address
+    tag = reply_tag_of(mail)
+    assert tag.ticket_id == uuid.UUID(ticket["id"])
+    assert tag.sent_to(person["email"])
+    assert f"[{ticket['number']}]" in str(mail["Subject"])
+    assert "reply to this email" in body_text(mail).lower()
+
+
+async def test_a_fix_to_check_links_to_the_answer_page_of_that_wait(
+    ticket_api: httpx.AsyncClient, admin: dict[str, str], mails: MailWatcher
+) -> None:
+    person = await put_person(ticket_api, admin)
+    ticket = await open_ticket(ticket_api, admin, person["id"])
+    await move(ticket_api, admin, ticket["id"], "in_progress")
+    asked_at = datetime.now(UTC)
+    await move(
+        ticket_api,
+        admin,
+        ticket["id"],
+        "waiting_on_user",
+        reason="user_validation",
+        note="We replaced the VPN profile; does it hold now?",
+    )
+
+    [mail] = await mails.wait_for(
+        lambda m: str(m["To"]) == person["email"] and m["X-Stopclock-Kind"] == "info_requested"
+    )
+
+    text = body_text(mail)
+    base = re.escape(LINKS.public_survey_url.rstrip("/"))
+    found = re.findall(rf"{base}/a/([A-Za-z0-9_-]+)\?answer=(yes|no)", text)
+    assert sorted(answer for _, answer in found) == ["no", "yes"]
+    assert len({token for token, _ in found}) == 1
+    ref = read_answer_token(LINKS.link_key, found[0][0])
+    assert ref is not None
+    assert ref.ticket_id == uuid.UUID(ticket["id"])
+    assert asked_at - timedelta(seconds=5) <= ref.waiting_since <= datetime.now(UTC)
+    html = mail.get_body(("html",))
+    assert html is not None
+    assert f"/a/{found[0][0]}?answer=yes" in str(html.get_content())
+    assert reply_tag_of(mail).ticket_id == uuid.UUID(ticket["id"])
+
+
+async def test_the_confirmation_of_a_ticket_opened_by_mail_threads_with_that_mail(
+    stack: Stack, mails: MailWatcher, make_ticket_created: Callable[..., Envelope]
+) -> None:
+    address = f"{unique('mailer')}@example.test"
+    source = f"<{unique('m')}@mail.example.test>"
+    created = make_ticket_created(email=address, number="INC7000001")
+    envelope = created.model_copy(
+        update={"data": {**created.data, "channel": "email", "source_message_id": source}}
+    )
+
+    await produce(stack.kafka, [envelope])
+
+    [mail] = await mails.wait_to(address)
+    assert mail["In-Reply-To"] == source
+    assert str(mail["References"]).split()[0] == source
+    assert not str(mail["Subject"]).lower().startswith("re:")
+    assert "[INC7000001]" in str(mail["Subject"])
+    assert "We opened ticket INC7000001 from your email" in " ".join(body_text(mail).split())
+    assert reply_tag_of(mail).ticket_id == uuid.UUID(created.data["ticket"]["id"])

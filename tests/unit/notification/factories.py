@@ -3,7 +3,12 @@
 from typing import Any
 from uuid import uuid4
 
+from stopclock_shared.links import link_key
+
 SURVEY_BASE_URL = "https://survey.example.test"
+LINK_KEY = link_key("unit-test-link-secret")
+# When the factories' waits on the requester began (TicketSnapshot.waiting_since).
+WAIT_START = "2024-05-14T07:45:00+00:00"
 
 
 def new_id() -> str:
@@ -60,9 +65,18 @@ def ticket_snapshot(**overrides: Any) -> dict[str, Any]:
     return {**ticket, **overrides}
 
 
-def ticket_created(ticket: dict[str, Any] | None = None) -> dict[str, Any]:
-    """`stopclock.ticket.created.v1` data."""
-    return {"ticket": ticket or ticket_snapshot(status="new")}
+def ticket_created(
+    ticket: dict[str, Any] | None = None,
+    *,
+    channel: str = "api",
+    source_message_id: str | None = None,
+) -> dict[str, Any]:
+    """`stopclock.ticket.created.v1` data; `channel` "email" for a ticket opened by mail."""
+    return {
+        "ticket": ticket or ticket_snapshot(status="new"),
+        "channel": channel,
+        "source_message_id": source_message_id,
+    }
 
 
 def status_changed(
@@ -77,10 +91,12 @@ def status_changed(
 ) -> dict[str, Any]:
     """`stopclock.ticket.status_changed.v1` data; the ticket snapshot follows the change."""
     snapshot = ticket or ticket_snapshot()
+    waiting = to_status == "waiting_on_user"
     snapshot = {
         **snapshot,
         "status": to_status,
-        "waiting_reason": reason if to_status == "waiting_on_user" else None,
+        "waiting_reason": reason if waiting else None,
+        "waiting_since": (snapshot.get("waiting_since", WAIT_START) if waiting else None),
     }
     return {
         "ticket": snapshot,
@@ -94,8 +110,9 @@ def status_changed(
 
 
 def waiting_ticket(reason: str = "info_requested", **overrides: Any) -> dict[str, Any]:
-    """A ticket waiting on its requester."""
-    return ticket_snapshot(status="waiting_on_user", waiting_reason=reason, **overrides)
+    """A ticket waiting on its requester (since `WAIT_START`)."""
+    fields: dict[str, Any] = {"waiting_since": WAIT_START, **overrides}
+    return ticket_snapshot(status="waiting_on_user", waiting_reason=reason, **fields)
 
 
 def reminder(

@@ -2,13 +2,21 @@
 
 import email
 import email.policy
+import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
 
 from stopclock_notification.domain import RenderedMail, message_id_for
-from stopclock_notification.sender import OutgoingMail, compose
+from stopclock_notification.sender import (
+    OutgoingMail,
+    compose,
+    desk_sender,
+    reply_to_of,
+    threading_of,
+)
+from stopclock_shared.links import link_key, read_reply_address
 
 MAIL = RenderedMail(
     subject="[INC0000123] We received your request: Printer",
@@ -55,7 +63,7 @@ def test_the_message_is_plain_text_with_an_html_alternative() -> None:
     assert "<p>Hello Ada</p>" in msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
 
 
-def test_the_headers_say_who_what_and_that_no_reply_is_expected() -> None:
+def test_the_headers_say_who_what_and_that_a_machine_sent_it() -> None:
     msg = message()
     assert msg["To"] == "ada@example.test"
     assert msg["From"] == "Stopclock Service Desk <servicedesk@stopclock.local>"
@@ -133,3 +141,85 @@ def test_a_sender_with_a_display_name_in_need_of_quoting_keeps_its_meaning() -> 
     assert message(sender='"Desk, Level 2" <desk@stopclock.local>')["From"].addresses[
         0
     ].display_name == ("Desk, Level 2")
+
+
+# --- replies come back to the ticket ---------------------------------------------------------
+
+KEY = link_key("unit-test-link-secret")
+DESK = "servicedesk@stopclock.local"
+TICKET = "7d3c0f5e-0000-4000-8000-000000000001"
+
+
+def test_a_ticket_mail_carries_a_reply_address_that_names_the_ticket_and_the_recipient() -> None:
+    reply_to = reply_to_of(KEY, DESK, TICKET, "Ada@Example.test")
+    assert reply_to is not None
+
+    parsed = message(reply_to=reply_to)
+
+    [address] = parsed["Reply-To"].addresses
+    tag = read_reply_address(KEY, DESK, address.addr_spec)
+    assert tag is not None
+    assert tag.ticket_id == uuid.UUID(TICKET)
+    assert tag.sent_to("ada@example.test")
+    assert not tag.sent_to("eve@example.test")
+    assert all(len(line) <= 78 for line in outgoing(reply_to=reply_to).data.decode().splitlines())
+
+
+def test_a_reply_address_made_with_another_key_is_not_ours() -> None:
+    reply_to = reply_to_of(link_key("someone else"), DESK, TICKET, "ada@example.test")
+    assert reply_to is not None
+
+    assert read_reply_address(KEY, DESK, reply_to) is None
+
+
+@pytest.mark.parametrize("ticket_id", [None, "", "not-a-uuid"])
+def test_a_mail_about_no_ticket_of_ours_has_no_reply_address(ticket_id: str | None) -> None:
+    assert reply_to_of(KEY, DESK, ticket_id, "ada@example.test") is None
+    assert message(ticket_id=ticket_id or None)["Reply-To"] is None
+
+
+def test_the_from_is_the_desk_address_under_the_configured_name() -> None:
+    assert desk_sender("Help Desk <old@elsewhere.test>", DESK) == f"Help Desk <{DESK}>"
+    assert desk_sender("", "help@corp.test") == "Stopclock Service Desk <help@corp.test>"
+    assert outgoing(sender=desk_sender("Help Desk <x@y.test>", DESK)).sender == DESK
+
+
+def test_the_confirmation_of_a_mail_answers_it_and_keeps_the_ticket_thread() -> None:
+    source = "<CAF=1x+y@mail.example.test>"
+
+    parsed = message(in_reply_to=source)
+
+    assert parsed["In-Reply-To"] == source
+    assert parsed["References"].split() == [source, f"<ticket-{TICKET}@stopclock.local>"]
+
+
+def test_a_long_foreign_message_id_is_repeated_whole_never_encoded() -> None:
+    source = "<" + "x" * 120 + "@mail.example.test>"
+
+    sent = outgoing(in_reply_to=source)
+
+    parsed = message(in_reply_to=source)
+    assert parsed["In-Reply-To"] == source
+    assert parsed["References"].split()[0] == source
+    assert b"=?" not in sent.data.split(b"\n\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        pytest.param({"in_reply_to": "<a.1@b.test>"}, "<a.1@b.test>", id="valid"),
+        pytest.param({"in_reply_to": " <a.1@b.test> "}, "<a.1@b.test>", id="padded"),
+        pytest.param({"in_reply_to": None}, None, id="none"),
+        pytest.param({}, None, id="absent (row stored before threading)"),
+        pytest.param({"in_reply_to": "a.1@b.test"}, None, id="no angle brackets"),
+        pytest.param({"in_reply_to": "<a 1@b.test>"}, None, id="space inside"),
+        pytest.param({"in_reply_to": "<a@b>\r\nBcc: eve@x.test"}, None, id="header injection"),
+        pytest.param({"in_reply_to": "<a@b> <c@d>"}, None, id="two ids"),
+        pytest.param({"in_reply_to": "<é@b.test>"}, None, id="not ascii"),
+        pytest.param({"in_reply_to": 12}, None, id="not text"),
+    ],
+)
+def test_only_a_well_formed_message_id_is_repeated(
+    context: dict[str, object], expected: str | None
+) -> None:
+    assert threading_of(context) == expected

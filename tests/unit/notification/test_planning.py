@@ -1,10 +1,13 @@
 """Which mails each event causes, and to whom."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stopclock_notification.domain.event_data import MalformedEventData
 from stopclock_notification.domain.kinds import MailKind
@@ -22,6 +25,8 @@ from stopclock_notification.domain.planning import (
     TICKET_STATUS_CHANGED,
     plan_mails,
 )
+from stopclock_shared.events.models import TicketCreated
+from stopclock_shared.links import read_answer_token, same_wait
 
 from . import factories as f
 
@@ -29,13 +34,16 @@ EVENT_TIME = datetime(2024, 5, 14, 8, 0, tzinfo=UTC)
 DESK = "desk.manager@example.test"
 
 
-def plan(event_type: str, data: dict[str, Any], event_id: str = "evt-1") -> list[PlannedMail]:
+def plan(
+    event_type: str, data: Any, event_id: str = "evt-1", link_key: bytes = f.LINK_KEY
+) -> list[PlannedMail]:
     return plan_mails(
         event_type,
         data,
         event_id=event_id,
         event_time=EVENT_TIME,
         survey_base_url=f.SURVEY_BASE_URL,
+        link_key=link_key,
     )
 
 
@@ -290,10 +298,16 @@ def test_an_unknown_waiting_reason_still_asks_the_requester() -> None:
 
 
 @pytest.mark.parametrize(
-    ("reason", "auto_resolved"), [("no_response", True), (None, False), ("fixed", False)]
+    ("reason", "auto_resolved", "confirmed"),
+    [
+        ("no_response", True, False),
+        ("confirmed_by_requester", False, True),
+        (None, False, False),
+        ("fixed", False, False),
+    ],
 )
-def test_a_resolution_says_whether_it_was_for_lack_of_response(
-    reason: str | None, auto_resolved: bool
+def test_a_resolution_says_whether_it_was_for_lack_of_response_or_confirmed(
+    reason: str | None, auto_resolved: bool, confirmed: bool
 ) -> None:
     ticket = f.ticket_snapshot(resolution="Replaced the fuser unit.")
     data = f.status_changed("in_progress", "resolved", ticket=ticket, reason=reason)
@@ -301,6 +315,7 @@ def test_a_resolution_says_whether_it_was_for_lack_of_response(
     [mail] = plan(TICKET_STATUS_CHANGED, data)
 
     assert mail.context["auto_resolved"] is auto_resolved
+    assert mail.context["confirmed"] is confirmed
     assert mail.context["resolution"] == "Replaced the fuser unit."
 
 
@@ -397,7 +412,7 @@ def test_one_person_in_two_roles_gets_one_mail() -> None:
 
 def test_outage_subscribers_without_address_or_listed_twice_get_at_most_one_mail() -> None:
     twice = f.person_ref()
-    data = f.outage_event(subscribers=[twice, f.person_ref(email=None), twice])
+    data = f.outage_event(subscribers=[twice, f.person_ref(email=" "), twice])
 
     mails = plan(OUTAGE_DECLARED, data)
 
@@ -406,7 +421,7 @@ def test_outage_subscribers_without_address_or_listed_twice_get_at_most_one_mail
 
 
 def test_a_requester_without_address_gets_no_mail() -> None:
-    ticket = f.ticket_snapshot(requester=f.person_ref(email=None))
+    ticket = f.ticket_snapshot(requester=f.person_ref(email=""))
 
     assert plan(TICKET_CREATED, f.ticket_created(ticket)) == []
 
@@ -439,6 +454,12 @@ def test_the_context_is_plain_json_even_from_python_objects() -> None:
             ESCALATION_REMINDER, {**f.reminder(), "level": "first"}, "data.level", id="bad level"
         ),
         pytest.param(OUTAGE_DECLARED, {"subscribers": []}, "data.outage", id="no outage"),
+        pytest.param(
+            ESCALATION_REMINDER,
+            {**f.reminder(), "ticket": {**f.waiting_ticket(), "title": None}},
+            "data.ticket.title",
+            id="reminder ticket without title",
+        ),
     ],
 )
 def test_malformed_events_are_refused_with_the_missing_field_named(
@@ -446,3 +467,128 @@ def test_malformed_events_are_refused_with_the_missing_field_named(
 ) -> None:
     with pytest.raises(MalformedEventData, match=missing):
         plan(event_type, data)
+
+
+# --- answering from the mail --------------------------------------------------------------
+
+
+def answer_ref(url: str, ticket_id: str) -> datetime:
+    """The wait an answer-page link names, after checking it is ours and for this ticket."""
+    base, _, token = url.partition("?")[0].rpartition("/a/")
+    assert base == f.SURVEY_BASE_URL
+    ref = read_answer_token(f.LINK_KEY, token)
+    assert ref is not None, f"{url} is not signed with our key"
+    assert ref.ticket_id == UUID(ticket_id)
+    return ref.waiting_since
+
+
+@pytest.mark.parametrize("reason", ["info_requested", "user_validation", "user_response"])
+def test_a_question_links_to_the_answer_page_of_that_very_wait(reason: str) -> None:
+    data = f.status_changed("in_progress", "waiting_on_user", reason=reason, note="Which model?")
+
+    [mail] = plan(TICKET_STATUS_CHANGED, data)
+
+    waited = answer_ref(mail.context["answer"]["url"], data["ticket"]["id"])
+    assert same_wait(waited, datetime.fromisoformat(f.WAIT_START))
+
+
+@pytest.mark.parametrize(
+    ("reason", "one_click"),
+    [("user_validation", True), ("info_requested", False), ("user_response", False)],
+)
+def test_only_a_fix_to_check_gets_the_yes_and_no_links(reason: str, one_click: bool) -> None:
+    data = f.status_changed("in_progress", "waiting_on_user", reason=reason)
+
+    [mail] = plan(TICKET_STATUS_CHANGED, data)
+
+    answer = mail.context["answer"]
+    if one_click:
+        assert answer["yes"] == f"{answer['url']}?answer=yes"
+        assert answer["no"] == f"{answer['url']}?answer=no"
+    else:
+        assert (answer["yes"], answer["no"]) == (None, None)
+
+
+@pytest.mark.parametrize("reason", ["info_requested", "user_validation"])
+def test_a_reminder_links_to_the_same_answer_page_as_the_question(reason: str) -> None:
+    ticket = f.waiting_ticket(reason)
+    asked = f.status_changed("in_progress", "waiting_on_user", ticket=ticket, reason=reason)
+
+    [question] = plan(TICKET_STATUS_CHANGED, asked)
+    [reminder] = plan(ESCALATION_REMINDER, f.reminder(ticket=ticket))
+
+    assert reminder.context["answer"] == question.context["answer"]
+
+
+def test_a_new_wait_gets_a_new_link() -> None:
+    ticket = f.waiting_ticket()
+    later = {**ticket, "waiting_since": "2024-05-20T10:00:00+00:00"}
+
+    [first] = plan(ESCALATION_REMINDER, f.reminder(ticket=ticket))
+    [second] = plan(ESCALATION_REMINDER, f.reminder(ticket=later))
+
+    assert first.context["answer"]["url"] != second.context["answer"]["url"]
+
+
+@pytest.mark.parametrize(
+    ("waiting_since", "link_key"),
+    [
+        pytest.param(None, f.LINK_KEY, id="wait not named yet"),
+        pytest.param(f.WAIT_START, b"", id="no key to sign with"),
+    ],
+)
+def test_without_a_named_wait_or_a_key_the_mail_asks_for_a_reply_only(
+    waiting_since: str | None, link_key: bytes
+) -> None:
+    ticket = f.waiting_ticket("user_validation", waiting_since=waiting_since)
+    data = f.status_changed(
+        "in_progress", "waiting_on_user", ticket=ticket, reason="user_validation"
+    )
+
+    [mail] = plan(TICKET_STATUS_CHANGED, data, link_key=link_key)
+
+    assert mail.context["answer"] == {"url": None, "yes": None, "no": None}
+
+
+@given(
+    since=st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    ),
+    offset_minutes=st.integers(min_value=-12 * 60, max_value=14 * 60),
+)
+def test_the_link_names_the_wait_whatever_its_time_and_offset(
+    since: datetime, offset_minutes: int
+) -> None:
+    local = since.astimezone(timezone(timedelta(minutes=offset_minutes)))
+    ticket = f.waiting_ticket(waiting_since=local.isoformat())
+
+    [mail] = plan(ESCALATION_REMINDER, f.reminder(ticket=ticket))
+
+    assert same_wait(answer_ref(mail.context["answer"]["url"], ticket["id"]), since)
+
+
+@pytest.mark.parametrize(
+    ("channel", "source", "threads"),
+    [
+        pytest.param("email", "<CAF1x@mail.example.test>", True, id="opened by mail"),
+        pytest.param("api", "<CAF1x@mail.example.test>", False, id="api ticket"),
+        pytest.param("email", None, False, id="mail without a Message-ID"),
+    ],
+)
+def test_the_confirmation_of_a_ticket_opened_by_mail_answers_that_mail(
+    channel: str, source: str | None, threads: bool
+) -> None:
+    data = f.ticket_created(channel=channel, source_message_id=source)
+
+    [mail] = plan(TICKET_CREATED, data)
+
+    assert mail.context["from_email"] is threads
+    assert mail.context["in_reply_to"] == (source if threads else None)
+
+
+def test_a_typed_payload_plans_the_same_mails_as_its_json() -> None:
+    data = f.ticket_created(channel="email", source_message_id="<a@b>")
+
+    typed = plan(TICKET_CREATED, TicketCreated.model_validate(data))
+
+    assert typed == plan(TICKET_CREATED, data)

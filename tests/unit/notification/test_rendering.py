@@ -7,10 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
-from stopclock_notification.domain.kinds import ALL_KINDS, MailKind
+from stopclock_notification.domain.kinds import ALL_KINDS, Audience, MailKind, audience
 from stopclock_notification.domain.locales import SUPPORTED_LOCALES
 from stopclock_notification.domain.planned_mail import PlannedMail
 from stopclock_notification.domain.planning import (
@@ -27,6 +28,7 @@ from stopclock_notification.domain.planning import (
     plan_mails,
 )
 from stopclock_notification.domain.rendering import DEFAULT_TEMPLATES_DIR, render
+from stopclock_shared.links import answer_token, read_answer_token
 
 from . import factories as f
 from .html_check import check_html
@@ -66,14 +68,25 @@ def rating_urls(d: dict[str, Any]) -> list[str]:
     return [d["url"], *(f"{d['url']}?rating={n}" for n in range(1, 6))]
 
 
+def answer_url(d: dict[str, Any]) -> str:
+    """The answer page of the wait the event's ticket is in."""
+    since = datetime.fromisoformat(d["ticket"]["waiting_since"])
+    return f"{f.SURVEY_BASE_URL}/a/{answer_token(f.LINK_KEY, UUID(d['ticket']['id']), since)}"
+
+
 CASES: dict[MailKind, Case] = {
     MailKind.TICKET_OPENED: Case(
         TICKET_CREATED,
         lambda loc: f.ticket_created(ticket(loc, status="new")),
         lambda d: [d["ticket"]["title"], "P2"],
         {
-            "en": ["costing you time", "What happens next", "search your inbox for INC0000123"],
-            "fr": ["perdre du temps", "La suite", "Recherchez INC0000123"],
+            "en": [
+                "costing you time",
+                "What happens next",
+                "search your inbox for INC0000123",
+                "Reply to this email",
+            ],
+            "fr": ["perdre du temps", "La suite", "Recherchez INC0000123", "Répondez à ce message"],
         },
     ),
     MailKind.INFO_REQUESTED: Case(
@@ -81,16 +94,18 @@ CASES: dict[MailKind, Case] = {
         lambda loc: f.status_changed(
             "in_progress", "waiting_on_user", ticket=ticket(loc), reason="info_requested", note=NOTE
         ),
-        lambda d: NOTE.splitlines(),
+        lambda d: [*NOTE.splitlines(), answer_url(d)],
         {
             "en": [
-                "add a comment to ticket INC0000123",
+                "reply to this email, or use this link",
+                "already costing you time",
                 "clock",
                 "stopped",
                 "restarts the moment you answer",
             ],
             "fr": [
-                "ajoutez un commentaire au ticket INC0000123",
+                "répondez à ce message, ou utilisez ce lien",
+                "vous fait déjà perdre du temps",
                 "chronomètre",
                 "arrêté",
                 "repart dès que vous répondez",
@@ -100,10 +115,20 @@ CASES: dict[MailKind, Case] = {
     MailKind.REMINDER: Case(
         ESCALATION_REMINDER,
         lambda loc: f.reminder(level=1, of=2, ticket=f.waiting_ticket(requester=who(loc))),
-        lambda d: [d["ticket"]["title"]],
+        lambda d: [d["ticket"]["title"], answer_url(d)],
         {
-            "en": ["Reminder 1 of 2", "another reminder", "add a comment to ticket INC0000123"],
-            "fr": ["Relance 1 sur 2", "nouvelle relance", "ajoutez un commentaire au ticket"],
+            "en": [
+                "Reminder 1 of 2",
+                "another reminder",
+                "reply to this email, or use this link",
+                "already cost you time",
+            ],
+            "fr": [
+                "Relance 1 sur 2",
+                "nouvelle relance",
+                "répondez à ce message, ou utilisez ce lien",
+                "déjà fait perdre du temps",
+            ],
         },
     ),
     MailKind.USER_RESPONSE_RECEIVED: Case(
@@ -112,7 +137,10 @@ CASES: dict[MailKind, Case] = {
             "waiting_on_user", "in_progress", ticket=ticket(loc), reason="requester_answered"
         ),
         lambda d: [d["ticket"]["title"]],
-        {"en": ["clock", "running again"], "fr": ["chronomètre", "est reparti"]},
+        {
+            "en": ["clock", "running again", "Reply to this email"],
+            "fr": ["chronomètre", "est reparti", "Répondez à ce message"],
+        },
     ),
     MailKind.RESOLVED: Case(
         TICKET_STATUS_CHANGED,
@@ -121,15 +149,18 @@ CASES: dict[MailKind, Case] = {
         ),
         lambda d: [RESOLUTION],
         {
-            "en": ["reopens", '"not resolved"', "Add a comment to ticket INC0000123"],
-            "fr": ["rouvert", "« non résolu »", "Ajoutez un commentaire au ticket INC0000123"],
+            "en": ["reopens", '"not resolved"', "Reply to this email and tell us what still fails"],
+            "fr": ["rouvre", "« non résolu »", "Répondez à ce message en nous disant"],
         },
     ),
     MailKind.CLOSED: Case(
         TICKET_STATUS_CHANGED,
         lambda loc: f.status_changed("resolved", "closed", ticket=ticket(loc)),
         lambda d: [d["ticket"]["title"]],
-        {"en": ["closed", "open a new ticket"], "fr": ["clôturé", "ouvrez un nouveau ticket"]},
+        {
+            "en": ["closed", "open a new ticket", "sorry for the time"],
+            "fr": ["clôturé", "ouvrez un nouveau ticket", "désolés du temps"],
+        },
     ),
     MailKind.SLA_WARNING: Case(
         ESCALATION_SLA,
@@ -214,6 +245,7 @@ def planned(kind: MailKind, locale: str) -> tuple[PlannedMail, dict[str, Any]]:
         event_time=datetime(2024, 5, 14, 8, 0, tzinfo=UTC),
         survey_base_url=f.SURVEY_BASE_URL,
         desk_locale=locale,
+        link_key=f.LINK_KEY,
     )
     [mail] = [m for m in mails if m.kind == kind][:1]
     return mail, data
@@ -423,7 +455,7 @@ def test_a_resolution_for_lack_of_response_says_so_and_how_to_reopen() -> None:
 
     assert "because we did not hear back from you" in text
     assert "No answer after 2 reminders." in text
-    assert "it reopens" in text
+    assert "Reply to this email with your answer and the ticket reopens at once" in text
 
 
 def test_the_desk_manager_is_told_why_the_escalation_reached_them() -> None:
@@ -470,3 +502,218 @@ def test_a_garbled_time_is_shown_as_received_rather_than_losing_the_mail() -> No
     text = render(replace(mail, context={**mail.context, "deadline": "next Tuesday"})).text
 
     assert "If we do not hear from you by next Tuesday," in " ".join(text.split())
+
+
+# --- answering from the mail --------------------------------------------------------------
+
+# Words that would send a requester looking for a portal that does not exist, or tell them
+# their reply is lost: no mail may say them.
+NEVER_SAID = {
+    "en": ["not read", "portal", "do not reach", "does not reach", "no-reply", "noreply"],
+    "fr": ["pas lues", "portail", "ne nous parviennent pas", "ne parviennent pas"],
+}
+# What the footer of every mail says a reply does.
+FOOTER = {
+    Audience.REQUESTER: {
+        "en": "Replies to this email reach us: simply reply to add anything to ticket INC0000123.",
+        "fr": "Vos réponses à ce message nous parviennent : répondez simplement pour compléter "
+        "le ticket INC0000123.",
+    },
+    Audience.DESK: {
+        "en": "your reply is added to ticket INC0000123 as a note for the agents",
+        "fr": "elles sont ajoutées au ticket INC0000123 comme note pour les techniciens",
+    },
+    Audience.SUBSCRIBER: {
+        "en": "Replies to this email reach the service desk.",
+        "fr": "Vos réponses à ce message parviennent au centre de services.",
+    },
+}
+HOW_TO_REPLY = {"en": "reply to this email", "fr": "répondez à ce message"}
+
+
+def both_parts(mail: PlannedMail) -> tuple[str, str]:
+    """(text, visible HTML), whitespace collapsed."""
+    rendered = render(mail)
+    return " ".join(rendered.text.split()), " ".join(visible(rendered.html).split())
+
+
+@pytest.mark.parametrize(("kind", "locale"), KIND_LOCALES)
+def test_no_mail_says_replies_are_unread_or_sends_people_to_a_portal(
+    kind: MailKind, locale: str
+) -> None:
+    mail, _ = planned(kind, locale)
+
+    for part in both_parts(mail):
+        for words in NEVER_SAID[locale]:
+            assert words not in part.lower()
+
+
+@pytest.mark.parametrize(("kind", "locale"), KIND_LOCALES)
+def test_every_footer_says_what_a_reply_does(kind: MailKind, locale: str) -> None:
+    mail, _ = planned(kind, locale)
+    if kind == MailKind.CLOSED:
+        expected = FOOTER[Audience.SUBSCRIBER][locale]  # a closed ticket takes nothing more
+    else:
+        expected = FOOTER[audience(kind)][locale]
+
+    text, shown_html = both_parts(mail)
+
+    assert expected in text
+    assert expected in shown_html
+
+
+REQUESTER_KINDS_ASKED_TO_REPLY = [
+    pytest.param(kind, locale, id=f"{kind}-{locale}")
+    for kind in (
+        MailKind.TICKET_OPENED,
+        MailKind.INFO_REQUESTED,
+        MailKind.REMINDER,
+        MailKind.USER_RESPONSE_RECEIVED,
+        MailKind.RESOLVED,
+    )
+    for locale in SUPPORTED_LOCALES
+]
+
+
+@pytest.mark.parametrize(("kind", "locale"), REQUESTER_KINDS_ASKED_TO_REPLY)
+def test_requester_mails_say_in_the_body_that_a_reply_is_the_way_to_answer(
+    kind: MailKind, locale: str
+) -> None:
+    mail, _ = planned(kind, locale)
+
+    for part in both_parts(mail):
+        body = part.split(" -- ")[0]  # the text part's signature says it too: not counted
+        assert HOW_TO_REPLY[locale] in body.lower()
+
+
+ONE_CLICK = {
+    "en": ("Yes, it works", "No, it still fails"),
+    "fr": ("Oui, ça fonctionne", "Non, le problème persiste"),
+}
+
+
+@pytest.mark.parametrize("event_type", [TICKET_STATUS_CHANGED, ESCALATION_REMINDER])
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_a_fix_to_check_has_one_click_yes_and_no_links_in_both_parts(
+    locale: str, event_type: str
+) -> None:
+    ticket = f.waiting_ticket("user_validation", requester=who(locale))
+    if event_type == TICKET_STATUS_CHANGED:
+        data = f.status_changed(
+            "in_progress", "waiting_on_user", ticket=ticket, reason="user_validation"
+        )
+    else:
+        data = f.reminder(ticket=ticket)
+    [mail] = plan_mails(
+        event_type,
+        data,
+        event_id="e",
+        event_time=datetime(2024, 5, 14, tzinfo=UTC),
+        survey_base_url=f.SURVEY_BASE_URL,
+        link_key=f.LINK_KEY,
+    )
+    yes_label, no_label = ONE_CLICK[locale]
+
+    rendered = render(mail)
+
+    url = answer_url(data)
+    # "Label: link" (English) / "Label : link" (French), one per line of the text part.
+    assert re.search(rf"^  {yes_label} ?: {re.escape(url)}\?answer=yes$", rendered.text, re.M)
+    assert re.search(rf"^  {no_label} ?: {re.escape(url)}\?answer=no$", rendered.text, re.M)
+    assert re.search(rf'<a href="{re.escape(url)}\?answer=yes"[^>]*>{yes_label}</a>', rendered.html)
+    assert re.search(rf'<a href="{re.escape(url)}\?answer=no"[^>]*>{no_label}</a>', rendered.html)
+    token = url.rpartition("/a/")[2]
+    ref = read_answer_token(f.LINK_KEY, token)
+    assert ref is not None
+    assert str(ref.ticket_id) == ticket["id"]
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_a_question_without_a_named_wait_still_says_how_to_reply(locale: str) -> None:
+    ticket = f.waiting_ticket(requester=who(locale), waiting_since=None)
+    data = f.status_changed(
+        "in_progress", "waiting_on_user", ticket=ticket, reason="info_requested"
+    )
+    [mail] = plan_mails(
+        TICKET_STATUS_CHANGED,
+        data,
+        event_id="e",
+        event_time=datetime(2024, 5, 14, tzinfo=UTC),
+        survey_base_url=f.SURVEY_BASE_URL,
+        link_key=f.LINK_KEY,
+    )
+
+    rendered = render(mail)
+
+    assert "/a/" not in rendered.text
+    assert "<a " not in rendered.html
+    for part in both_parts(mail):
+        assert HOW_TO_REPLY[locale] in part.lower()
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("en", "We opened ticket INC0000123 from your email"),
+        ("fr", "Nous avons ouvert le ticket INC0000123 à partir de votre message"),
+    ],
+)
+def test_the_confirmation_of_a_mail_says_we_opened_the_ticket_from_it(
+    locale: str, said: str
+) -> None:
+    ticket = f.ticket_snapshot(status="new", requester=who(locale))
+    data = f.ticket_created(ticket, channel="email", source_message_id="<m-1@mail.example.test>")
+    [mail] = plan_mails(
+        TICKET_CREATED,
+        data,
+        event_id="e",
+        event_time=datetime(2024, 5, 14, tzinfo=UTC),
+        survey_base_url=f.SURVEY_BASE_URL,
+    )
+
+    rendered = render(mail)
+
+    assert said in " ".join(rendered.text.split())
+    assert said in " ".join(visible(rendered.html).split())
+    assert not rendered.subject.lower().startswith("re:")
+    assert "INC0000123" in rendered.subject
+
+
+@pytest.mark.parametrize(
+    "kind", [MailKind.INFO_REQUESTED, MailKind.REMINDER, MailKind.TICKET_OPENED]
+)
+def test_a_row_stored_before_answer_links_existed_still_renders(kind: MailKind) -> None:
+    mail, _ = planned(kind, "en")
+    older = {
+        k: v for k, v in mail.context.items() if k not in ("answer", "from_email", "in_reply_to")
+    }
+
+    rendered = render(replace(mail, context=older))
+
+    assert "reply to this email" in rendered.text.lower()
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("en", "Thank you for confirming that it works: ticket INC0000123"),
+        ("fr", "Merci d'avoir confirmé que tout fonctionne : le ticket INC0000123"),
+    ],
+)
+def test_a_fix_the_requester_confirmed_thanks_them(locale: str, said: str) -> None:
+    ticket = f.ticket_snapshot(requester=who(locale), resolution=RESOLUTION)
+    data = f.status_changed(
+        "waiting_on_user", "resolved", ticket=ticket, reason="confirmed_by_requester"
+    )
+    [mail] = plan_mails(
+        TICKET_STATUS_CHANGED,
+        data,
+        event_id="e",
+        event_time=datetime(2024, 5, 14, tzinfo=UTC),
+        survey_base_url=f.SURVEY_BASE_URL,
+    )
+
+    text, shown_html = both_parts(mail)
+
+    assert said in text
+    assert said in shown_html

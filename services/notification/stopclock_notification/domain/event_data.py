@@ -1,21 +1,28 @@
 """Reading the `data` of events (docs/events.md) into the few values mails need.
 
-The events arrive as decoded JSON; these readers fail with `MalformedEventData` naming the
-missing field, so the consumer can send the message to the DLQ with a clear error.
+Ticket snapshots are read as the shared typed models (`TicketSnapshot`); the consumer hands
+over the typed payload where the event has one, and the rest (escalation and survey events)
+arrives as decoded JSON. These readers fail with `MalformedEventData` naming the field, so
+the consumer can send the message to the DLQ with a clear error.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
+
+from pydantic import BaseModel, ValidationError
 
 from stopclock_notification.domain.locales import (
     DEFAULT_LOCALE,
     DEFAULT_TIMEZONE,
     resolve_locale,
 )
+from stopclock_shared.events.models import PersonRef, TicketSnapshot
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class MalformedEventData(ValueError):
@@ -30,14 +37,6 @@ def require(data: Mapping[str, Any], key: str, where: str) -> Any:
     return value
 
 
-def require_mapping(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
-    """`data[key]`, which must be an object."""
-    value = require(data, key, where)
-    if not isinstance(value, Mapping):
-        raise MalformedEventData(f"{where}.{key} must be an object")
-    return value
-
-
 def optional_text(data: Mapping[str, Any], key: str) -> str | None:
     """`data[key]` as text, or None when absent, null or blank."""
     value = data.get(key)
@@ -45,6 +44,27 @@ def optional_text(data: Mapping[str, Any], key: str) -> str | None:
         return None
     text = str(value)
     return text if text.strip() else None
+
+
+def typed(model: type[Model], value: Any, where: str) -> Model:
+    """`value` as `model`: as it is when the consumer already decoded it, else validated."""
+    if isinstance(value, model):
+        return value
+    if value is None:
+        raise MalformedEventData(f"{where} is missing")
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join([where, *(str(p) for p in e['loc'])])}: {e['msg']}"
+            for e in exc.errors()[:3]
+        )
+        raise MalformedEventData(problems) from None
+
+
+def text_or_none(value: str | None) -> str | None:
+    """`value`, or None when it is None or blank."""
+    return value if value is not None and value.strip() else None
 
 
 @dataclass(frozen=True)
@@ -60,7 +80,17 @@ class Person:
 
 
 def person(value: Any) -> Person | None:
-    """A `PersonRef` object read leniently: a person without an address simply gets no mail."""
+    """A `PersonRef` (typed, or an object read leniently): a person without an address simply
+    gets no mail."""
+    if isinstance(value, PersonRef):
+        return Person(
+            email=text_or_none(value.email),
+            id=value.id,
+            name=text_or_none(value.name),
+            locale=resolve_locale(value.locale),
+            timezone=value.timezone or DEFAULT_TIMEZONE,
+            manager_name=value.manager_name,
+        )
     if not isinstance(value, Mapping):
         return None
     return Person(
@@ -73,23 +103,23 @@ def person(value: Any) -> Person | None:
     )
 
 
-def ticket_context(ticket: Mapping[str, Any]) -> dict[str, Any]:
+def ticket_context(ticket: TicketSnapshot) -> dict[str, Any]:
     """The ticket fields every ticket mail may show (a fixed set: templates are strict)."""
-    requester = person(ticket.get("requester"))
-    assignee = person(ticket.get("assignee"))
+    requester = person(ticket.requester)
+    assignee = person(ticket.assignee)
     return {
-        "id": str(require(ticket, "id", "ticket")),
-        "number": str(require(ticket, "number", "ticket")),
-        "type": optional_text(ticket, "type") or "incident",
-        "title": str(require(ticket, "title", "ticket")),
-        "priority": optional_text(ticket, "priority"),
-        "status": optional_text(ticket, "status"),
-        "waiting_reason": optional_text(ticket, "waiting_reason"),
-        "service": optional_text(ticket, "service"),
-        "group": optional_text(ticket, "group"),
-        "work_blocked": bool(ticket.get("work_blocked")),
-        "created_at": ticket.get("created_at"),
-        "resolution": optional_text(ticket, "resolution"),
+        "id": ticket.id,
+        "number": ticket.number,
+        "type": ticket.type,
+        "title": ticket.title,
+        "priority": text_or_none(ticket.priority),
+        "status": text_or_none(ticket.status),
+        "waiting_reason": text_or_none(ticket.waiting_reason),
+        "service": text_or_none(ticket.service),
+        "group": text_or_none(ticket.group),
+        "work_blocked": ticket.work_blocked,
+        "created_at": ticket.created_at,
+        "resolution": text_or_none(ticket.resolution),
         "requester_name": requester.name if requester else None,
         "requester_email": requester.email if requester else None,
         "assignee_name": assignee.name if assignee else None,

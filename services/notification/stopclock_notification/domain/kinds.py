@@ -49,6 +49,36 @@ MANDATORY_KINDS: frozenset[MailKind] = frozenset(
 OPTIONAL_KINDS: frozenset[MailKind] = ALL_KINDS - MANDATORY_KINDS
 
 
+class Audience(StrEnum):
+    """Who reads a kind of mail, which decides what a reply to it does (said in its footer)."""
+
+    REQUESTER = "requester"  # their reply is their answer on the ticket (a public comment)
+    DESK = "desk"  # agents, managers: their reply is an internal note on the ticket
+    SUBSCRIBER = "subscriber"  # outage news: a reply is a new mail to the desk
+
+
+_DESK_KINDS = frozenset(
+    {
+        MailKind.SLA_WARNING,
+        MailKind.SLA_BREACHED,
+        MailKind.MANAGER_ESCALATION,
+        MailKind.NEGATIVE_FEEDBACK,
+    }
+)
+_SUBSCRIBER_KINDS = frozenset(
+    {MailKind.OUTAGE_NOTICE, MailKind.OUTAGE_UPDATE, MailKind.OUTAGE_RESOLVED}
+)
+
+
+def audience(kind: str) -> Audience:
+    """Who reads mails of `kind`."""
+    if kind in _DESK_KINDS:
+        return Audience.DESK
+    if kind in _SUBSCRIBER_KINDS:
+        return Audience.SUBSCRIBER
+    return Audience.REQUESTER
+
+
 def opt_out_problems(kinds: Iterable[str]) -> dict[str, str]:
     """Why each refused kind of an opt-out list cannot be accepted: {kind: problem}.
 

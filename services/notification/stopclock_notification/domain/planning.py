@@ -1,9 +1,12 @@
 """Which mails an event causes, to whom, and what they need to say."""
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel
 
 from stopclock_notification.domain.event_data import (
     MalformedEventData,
@@ -12,13 +15,22 @@ from stopclock_notification.domain.event_data import (
     optional_text,
     person,
     require,
-    require_mapping,
+    text_or_none,
     ticket_context,
+    typed,
 )
 from stopclock_notification.domain.kinds import MailKind
 from stopclock_notification.domain.local_time import parse_instant
 from stopclock_notification.domain.locales import DEFAULT_LOCALE, DEFAULT_TIMEZONE
 from stopclock_notification.domain.planned_mail import PlannedMail
+from stopclock_shared.events.models import (
+    OutageEvent,
+    TicketCreated,
+    TicketSnapshot,
+    TicketStatusChanged,
+)
+from stopclock_shared.events.vocabulary import Channel, ResolveReason
+from stopclock_shared.links import answer_token
 
 # Event types this module turns into mails (API.md, "Topics and event types"). Others,
 # sla.events and survey.negative included, reach people through the escalation service's
@@ -38,19 +50,35 @@ WAITING_REASONS = ("info_requested", "user_validation", "user_response")
 NEXT_STEPS = ("reminder", "manager_escalation", "auto_resolve")
 # The resolve command's reason when the escalation service gives up on a silent requester;
 # the ticket service carries it into status_changed.reason.
-NO_RESPONSE = "no_response"
+NO_RESPONSE = ResolveReason.NO_RESPONSE
 REQUESTER_ANSWERED = "requester_answered"
 RATINGS = (1, 2, 3, 4, 5)
+# Event types with a shared typed payload: planned from the model, never from raw JSON.
+_TYPED: dict[str, type[BaseModel]] = {
+    TICKET_CREATED: TicketCreated,
+    TICKET_STATUS_CHANGED: TicketStatusChanged,
+    OUTAGE_DECLARED: OutageEvent,
+    OUTAGE_UPDATED: OutageEvent,
+    OUTAGE_RESOLVED: OutageEvent,
+}
 
 
 @dataclass(frozen=True)
 class _Event:
-    data: Mapping[str, Any]
+    payload: Any  # the typed model of `_TYPED` types, else the decoded JSON object
     event_id: str
     event_time: str
     survey_base_url: str
     desk_locale: str
     desk_timezone: str
+    link_key: bytes
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The JSON object of an event without a typed payload."""
+        if not isinstance(self.payload, Mapping):
+            raise MalformedEventData("data must be an object")
+        return self.payload
 
     def desk_manager(self) -> Person | None:
         email = optional_text(self.data, "desk_manager_email")
@@ -69,30 +97,36 @@ class _Draft:
 
 def plan_mails(
     event_type: str,
-    data: Mapping[str, Any],
+    data: Any,
     *,
     event_id: str,
     event_time: datetime,
     survey_base_url: str,
     desk_locale: str = DEFAULT_LOCALE,
     desk_timezone: str = DEFAULT_TIMEZONE,
+    link_key: bytes = b"",
 ) -> list[PlannedMail]:
     """The mails event `event_type` with payload `data` causes, one per kind and recipient.
 
-    Unknown or unmailed event types give []; recipients without an address are skipped.
+    `data` is the typed payload (`stopclock_shared.events.models`) when the consumer has it,
+    else the JSON object (validated here into the model where one exists). Unknown or
+    unmailed event types give []; recipients without an address are skipped.
     `desk_locale` / `desk_timezone` are used for the desk manager, who is known only by
-    address. Raises `MalformedEventData` when a field the mails need is missing.
+    address. `link_key` signs the answer links of mails that wait on the requester (none
+    without it). Raises `MalformedEventData` when a field the mails need is missing.
     """
     planner = _PLANNERS.get(str(event_type))
     if planner is None:
         return []
+    model = _TYPED.get(str(event_type))
     event = _Event(
-        data=data,
+        payload=typed(model, data, "data") if model is not None else data,
         event_id=event_id,
         event_time=parse_instant(event_time).isoformat(),
         survey_base_url=survey_base_url,
         desk_locale=desk_locale,
         desk_timezone=desk_timezone,
+        link_key=link_key,
     )
     mails: list[PlannedMail] = []
     seen: set[tuple[MailKind, str]] = set()
@@ -123,13 +157,10 @@ def plan_mails(
     return mails
 
 
-def _ticket(event: _Event) -> tuple[Mapping[str, Any], dict[str, Any]]:
-    ticket = require_mapping(event.data, "ticket", "data")
+def _ticket(event: _Event) -> tuple[TicketSnapshot, dict[str, Any]]:
+    """The snapshot of an event without a typed payload (escalation and survey events)."""
+    ticket = typed(TicketSnapshot, event.data.get("ticket"), "data.ticket")
     return ticket, ticket_context(ticket)
-
-
-def _requester(ticket: Mapping[str, Any]) -> Person | None:
-    return person(ticket.get("requester"))
 
 
 def _waiting_reason(value: str | None) -> str:
@@ -137,36 +168,70 @@ def _waiting_reason(value: str | None) -> str:
     return value if value in WAITING_REASONS else "user_response"
 
 
+def _answer_links(event: _Event, ticket: TicketSnapshot, reason: str) -> dict[str, str | None]:
+    """The answer page of the ticket's current wait (`/a/{token}`), and for a fix to check
+    the one-click "it works" / "it still fails" links; all None when the wait is unnamed
+    (no `waiting_since`) or no key signs links: the mail then asks for a reply only."""
+    links: dict[str, str | None] = {"url": None, "yes": None, "no": None}
+    if not event.link_key or ticket.waiting_since is None:
+        return links
+    try:
+        ticket_id = uuid.UUID(ticket.id)
+    except ValueError:
+        return links
+    token = answer_token(event.link_key, ticket_id, ticket.waiting_since)
+    url = f"{event.survey_base_url.rstrip('/')}/a/{token}"
+    links["url"] = url
+    if reason == "user_validation":
+        links["yes"] = f"{url}?answer=yes"
+        links["no"] = f"{url}?answer=no"
+    return links
+
+
 def _ticket_created(event: _Event) -> list[_Draft]:
-    ticket, ctx = _ticket(event)
-    return [_Draft(MailKind.TICKET_OPENED, _requester(ticket), ctx["id"], {"ticket": ctx})]
+    created: TicketCreated = event.payload
+    ticket = created.ticket
+    ctx = ticket_context(ticket)
+    # A ticket opened by mail: the confirmation answers that mail, in its thread.
+    by_mail = created.channel == Channel.EMAIL and bool(created.source_message_id)
+    context: dict[str, Any] = {
+        "ticket": ctx,
+        "from_email": by_mail,
+        "in_reply_to": created.source_message_id if by_mail else None,
+    }
+    return [_Draft(MailKind.TICKET_OPENED, person(ticket.requester), ctx["id"], context)]
 
 
 def _status_changed(event: _Event) -> list[_Draft]:
-    ticket, ctx = _ticket(event)
-    requester = _requester(ticket)
-    to_status = str(require(event.data, "to_status", "data"))
-    from_status = optional_text(event.data, "from_status")
-    reason = optional_text(event.data, "reason")
+    change: TicketStatusChanged = event.payload
+    ticket = change.ticket
+    ctx = ticket_context(ticket)
+    requester = person(ticket.requester)
+    to_status = change.to_status
+    reason = change.reason or None
 
     if to_status == "waiting_on_user":
+        waiting = _waiting_reason(reason or ctx["waiting_reason"])
         context: dict[str, Any] = {
             "ticket": ctx,
-            "reason": _waiting_reason(reason or ctx["waiting_reason"]),
-            "note": optional_text(event.data, "note"),
+            "reason": waiting,
+            "note": text_or_none(change.note),
+            "answer": _answer_links(event, ticket, waiting),
         }
         return [_Draft(MailKind.INFO_REQUESTED, requester, ctx["id"], context)]
     if (
-        from_status == "waiting_on_user"
+        change.from_status == "waiting_on_user"
         and to_status == "in_progress"
-        and _caused_by_requester(event.data, requester)
+        and _caused_by_requester(change, requester)
     ):
         return [_Draft(MailKind.USER_RESPONSE_RECEIVED, requester, ctx["id"], {"ticket": ctx})]
     if to_status == "resolved":
         resolved_context: dict[str, Any] = {
             "ticket": ctx,
-            "resolution": ctx["resolution"] or optional_text(event.data, "note"),
+            "resolution": ctx["resolution"] or text_or_none(change.note),
             "auto_resolved": reason == NO_RESPONSE,
+            # "Yes, it works" on the answer page: thank them rather than announce it.
+            "confirmed": reason == ResolveReason.CONFIRMED_BY_REQUESTER,
         }
         return [_Draft(MailKind.RESOLVED, requester, ctx["id"], resolved_context)]
     if to_status == "closed":
@@ -174,24 +239,26 @@ def _status_changed(event: _Event) -> list[_Draft]:
     return []
 
 
-def _caused_by_requester(data: Mapping[str, Any], requester: Person | None) -> bool:
-    actor = optional_text(data, "actor_id")
+def _caused_by_requester(change: TicketStatusChanged, requester: Person | None) -> bool:
+    actor = change.actor_id
     by_requester = requester is not None and actor is not None and actor == requester.id
-    return by_requester or REQUESTER_ANSWERED in (data.get("reason"), data.get("note"))
+    return by_requester or REQUESTER_ANSWERED in (change.reason, change.note)
 
 
 def _reminder(event: _Event) -> list[_Draft]:
     ticket, ctx = _ticket(event)
-    requester = _requester(ticket)
+    requester = person(ticket.requester)
     next_step = optional_text(event.data, "next_step")
+    waiting = _waiting_reason(ctx["waiting_reason"])
     context: dict[str, Any] = {
         "ticket": ctx,
         "level": _count(event.data, "level"),
         "of": _count(event.data, "of"),
         "next_step": next_step if next_step in NEXT_STEPS else "reminder",
         "deadline": event.data.get("deadline"),
-        "waiting_reason": _waiting_reason(ctx["waiting_reason"]),
+        "waiting_reason": waiting,
         "manager_name": requester.manager_name if requester else None,
+        "answer": _answer_links(event, ticket, waiting),
     }
     return [_Draft(MailKind.REMINDER, requester, ctx["id"], context)]
 
@@ -224,7 +291,7 @@ def _manager_escalation(event: _Event) -> list[_Draft]:
 
 def _sla_escalation(event: _Event) -> list[_Draft]:
     ticket, ctx = _ticket(event)
-    assignee = person(ticket.get("assignee"))
+    assignee = person(ticket.assignee)
     has_assignee = assignee is not None and assignee.email is not None
     context: dict[str, Any] = {
         "ticket": ctx,
@@ -270,7 +337,7 @@ def _survey_requested(event: _Event) -> list[_Draft]:
         ],
         "expires_at": event.data.get("expires_at"),
     }
-    return [_Draft(MailKind.SURVEY_INVITATION, _requester(ticket), ctx["id"], context)]
+    return [_Draft(MailKind.SURVEY_INVITATION, person(ticket.requester), ctx["id"], context)]
 
 
 def _survey_url(event: _Event) -> str:
@@ -286,23 +353,21 @@ def _survey_url(event: _Event) -> str:
 
 def _outage(kind: MailKind) -> Callable[[_Event], list[_Draft]]:
     def plan(event: _Event) -> list[_Draft]:
-        outage = require_mapping(event.data, "outage", "data")
+        news: OutageEvent = event.payload
+        outage = news.outage
         context: dict[str, Any] = {
             "outage": {
-                "id": str(require(outage, "id", "outage")),
-                "service": str(require(outage, "service", "outage")),
-                "title": str(require(outage, "title", "outage")),
-                "description": optional_text(outage, "description"),
-                "impact": optional_text(outage, "impact"),
-                "created_at": outage.get("created_at"),
-                "resolved_at": outage.get("resolved_at"),
+                "id": outage.id,
+                "service": outage.service,
+                "title": outage.title,
+                "description": text_or_none(outage.description),
+                "impact": text_or_none(outage.impact),
+                "created_at": outage.created_at,
+                "resolved_at": outage.resolved_at,
             },
-            "message": optional_text(event.data, "message"),
+            "message": text_or_none(news.message),
         }
-        subscribers = event.data.get("subscribers") or []
-        if not isinstance(subscribers, list):
-            raise MalformedEventData("data.subscribers must be a list")
-        return [_Draft(kind, person(sub), None, context) for sub in subscribers]
+        return [_Draft(kind, person(sub), None, context) for sub in news.subscribers]
 
     return plan
 

@@ -22,6 +22,7 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
+from stopclock_notification.domain.kinds import audience
 from stopclock_notification.domain.local_time import format_local_time, zone
 from stopclock_notification.domain.locales import DEFAULT_LOCALE, resolve_locale
 from stopclock_notification.domain.planned_mail import PlannedMail
@@ -29,6 +30,13 @@ from stopclock_notification.domain.planned_mail import PlannedMail
 DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 _WHITESPACE = re.compile(r"\s+")
+# Context keys added after rows were first stored: a row recorded before them still renders.
+_LATER_KEYS: dict[str, Any] = {
+    "answer": {"url": None, "yes": None, "no": None},
+    "from_email": False,
+    "confirmed": False,
+    "in_reply_to": None,
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,14 @@ def render(planned: PlannedMail, templates_dir: Path | None = None) -> RenderedM
     env = build_environment(templates_dir or DEFAULT_TEMPLATES_DIR)
     locale = _template_locale(env, planned.locale, planned.kind)
     _, tz_name = zone(planned.timezone)
-    context: dict[str, Any] = {**planned.context, "locale": locale, "timezone": tz_name}
+    context: dict[str, Any] = {
+        **_LATER_KEYS,
+        **planned.context,
+        "locale": locale,
+        "timezone": tz_name,
+        # Decides what the footer says a reply does (kinds.Audience).
+        "audience": audience(planned.kind).value,
+    }
 
     subject = one_line(env.get_template(f"{locale}/{planned.kind}.subject.j2").render(context))
     context["subject"] = subject
