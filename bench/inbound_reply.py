@@ -83,6 +83,7 @@ async def _prepare(stack: Stack) -> list[Waiting]:
         async with gate:
             person = await put_person(client, admin, unique("inb"))
             ticket = await open_ticket(client, admin, person["id"], title="Printer jams")
+            await move(client, admin, ticket["id"], "in_progress")
             await move(
                 client,
                 admin,
