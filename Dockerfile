@@ -32,7 +32,7 @@ COPY --from=build /src/services /app/services
 WORKDIR /app
 # Numeric, so Kubernetes can verify runAsNonRoot without resolving the name.
 USER 10001:10001
-EXPOSE 8000 8001 8002 8003 8004
+EXPOSE 8000 8001 8002 8003 8004 2525
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['STOPCLOCK_SERVICE_PORT'] + '/healthz', timeout=2)"]
 CMD ["python", "-m", "stopclock_ticket"]
