@@ -25,7 +25,7 @@ from inbound_support import (
     waiting_ticket,
 )
 
-from stopclock_shared.testing.factories import put_person
+from stopclock_shared.testing.factories import move, put_person
 from stopclock_shared.testing.maildir import MailWatcher
 from stopclock_shared.testing.stack import Stack, unique
 
@@ -230,6 +230,46 @@ async def test_a_known_person_writing_to_the_desk_opens_a_ticket_and_its_confirm
     )
     assert confirmations, "no confirmation mail"
     assert str(confirmations[0]["In-Reply-To"]) == record["message_id"]
+
+
+async def test_the_requesters_reply_to_a_closed_ticket_opens_a_follow_up(
+    ticket_api: httpx.AsyncClient,
+    notification_api: httpx.AsyncClient,
+    admin: dict[str, str],
+    mails: MailWatcher,
+) -> None:
+    waiting = await waiting_ticket(ticket_api, admin, mails)
+    ticket_id = waiting.ticket["id"]
+    await move(ticket_api, admin, ticket_id, "in_progress")
+    await move(ticket_api, admin, ticket_id, "resolved", resolution="Printer replaced.")
+    await move(ticket_api, admin, ticket_id, "closed")
+
+    async def replied() -> dict[str, object] | None:
+        # Each try is a new mail: the replica learns of the closing within moments.
+        answer = reply(waiting, "It jams again since this morning.")
+        await send(answer)
+        record = await inbound_by_message_id(
+            notification_api, admin, waiting.email, str(answer["Message-ID"])
+        )
+        return record if record["outcome"] == "new_ticket" else None
+
+    record = await until(replied, what="a follow-up ticket")
+    follow_up_id = str(record["ticket_id"])
+    assert follow_up_id != ticket_id
+
+    async def opened() -> dict[str, object] | None:
+        response = await ticket_api.get(f"/api/v1/tickets/{follow_up_id}", headers=admin)
+        return response.json() if response.status_code == 200 else None
+
+    follow_up = await until(opened, what="the follow-up ticket")
+    assert follow_up["requester_id"] == waiting.person["id"]
+    assert follow_up["status"] == "new"
+    assert follow_up["description"].startswith(
+        f"Follow-up of {waiting.ticket['number']}, which was closed."
+    )
+    assert "It jams again since this morning." in follow_up["description"]
+    closed = await ticket_of(ticket_api, admin, ticket_id)
+    assert closed["status"] == "closed"
 
 
 async def test_an_unknown_sender_is_recorded_rejected_and_opens_nothing(

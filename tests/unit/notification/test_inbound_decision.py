@@ -368,3 +368,35 @@ def test_the_thread_root_of_our_mails_names_its_ticket() -> None:
         f"<ticket-{ticket_id}@elsewhere.test>",
     ]
     assert ticket_ids_of_references(references, "stopclock.local") == [ticket_id]
+
+
+@pytest.mark.parametrize("status", ["closed", "cancelled"])
+def test_the_requesters_reply_to_a_closed_ticket_opens_a_follow_up(status: str) -> None:
+    closed = replace(TICKET, status=status, waiting_reason=None)
+    decision = decide(
+        mail(new_text="It broke again."),
+        Thread(closed, "reply address"),
+        sender_person=None,
+        to_desk=False,
+        new_ticket_id=NEW_ID,
+    )
+    assert decision.outcome is Outcome.NEW_TICKET
+    command = only_command(decision.commands)
+    assert isinstance(command, OpenTicketCommand)
+    assert command.ticket_id == str(NEW_ID)
+    assert command.requester_id == "ada"
+    assert command.description.startswith(f"Follow-up of INC0000123, which was {status}.")
+    assert "It broke again." in command.description
+    assert command.source_message_id == "<m1@client.example.test>"
+
+
+def test_a_strangers_mail_about_a_closed_ticket_opens_nothing() -> None:
+    closed = replace(TICKET, status="closed", waiting_reason=None)
+    decision = decide(
+        mail(sender="mallory@example.test"),
+        Thread(closed, "reply address"),
+        sender_person=None,
+        to_desk=False,
+        new_ticket_id=NEW_ID,
+    )
+    assert decision.outcome is Outcome.INTERNAL_COMMENT

@@ -158,8 +158,8 @@ CASES: dict[MailKind, Case] = {
         lambda loc: f.status_changed("resolved", "closed", ticket=ticket(loc)),
         lambda d: [d["ticket"]["title"]],
         {
-            "en": ["closed", "open a new ticket", "sorry for the time"],
-            "fr": ["clôturé", "ouvrez un nouveau ticket", "désolés du temps"],
+            "en": ["closed", "reply to this email", "open a new ticket", "sorry for the time"],
+            "fr": ["clôturé", "répondez simplement", "nouveau ticket", "désolés du temps"],
         },
     ),
     MailKind.SLA_WARNING: Case(

@@ -25,6 +25,8 @@ TITLE_MAX = 300  # the ticket API's bound on a title
 TEXT_MAX = 20000  # the ticket API's bound on a comment body
 NO_SUBJECT = "(no subject)"
 NO_TEXT = "(no text)"
+# Statuses nobody works any more: a reply to such a ticket opens a follow-up.
+FINAL_STATUSES = frozenset({"closed", "cancelled"})
 # Reply/forward prefixes mail clients put before a subject, in the languages we send.
 _PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|tr|aw|wg|sv|vs|rif|enc)\s*(?:\[\d+\])?\s*:\s*)+", re.I)
 
@@ -269,6 +271,15 @@ def decide(
         )
     if thread is not None:
         ticket = thread.ticket
+        if ticket.is_requester(mail.sender) and ticket.status in FINAL_STATUSES:
+            # Nobody works a closed ticket any more: the requester's reply opens a follow-up.
+            return _open(
+                mail,
+                Person(ticket.requester_id, ticket.requester_email, mail.sender_name),
+                new_ticket_id,
+                f"follow-up of {ticket.number} ({ticket.status}), threaded by {thread.by}",
+                f"Follow-up of {ticket.number}, which was {ticket.status}.\n\n{text_of(mail)}",
+            )
         if ticket.is_requester(mail.sender):
             comment = CommentCommand(
                 ticket_id=ticket.ticket_id,
@@ -295,19 +306,24 @@ def decide(
     if sender_person is None:
         # No reply: answering unknown senders is backscatter.
         return Decision(Outcome.REJECTED, "unknown sender: not in the directory")
+    return _open(mail, sender_person, new_ticket_id, f"new ticket for {sender_person.person_id}")
+
+
+def _open(
+    mail: InboundMail,
+    person: Person,
+    new_ticket_id: uuid.UUID,
+    detail: str,
+    description: str | None = None,
+) -> Decision:
     ticket_id = str(new_ticket_id)
-    description = text_of(mail)
+    text = description if description is not None else text_of(mail)
     command = OpenTicketCommand(
         ticket_id=ticket_id,
-        requester_id=sender_person.person_id,
+        requester_id=person.person_id,
         title=title_of(mail.subject),
-        description=description,
+        description=text[:TEXT_MAX],
         channel=Channel.EMAIL,
         source_message_id=mail.message_id,
     )
-    return Decision(
-        Outcome.NEW_TICKET,
-        f"new ticket for {sender_person.person_id}",
-        ticket_id=ticket_id,
-        commands=(command,),
-    )
+    return Decision(Outcome.NEW_TICKET, detail, ticket_id=ticket_id, commands=(command,))
