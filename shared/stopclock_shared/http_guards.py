@@ -18,7 +18,18 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 _URL_NUL = re.compile(rb"%00|\x00")
 
+# A too-large body up to this many times the limit is read and dropped before the 413; a
+# larger one is refused without reading it (the connection then closes).
+DRAIN_FACTOR = 8
+
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def _drain(receive: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _is_json(headers: dict[bytes, bytes]) -> bool:
@@ -40,8 +51,6 @@ async def _problem(send: Send, status: int, title: str, detail: str, path: str) 
         (b"content-type", PROBLEM_JSON.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
-    if status == 413:
-        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -72,6 +81,10 @@ class RequestGuard:
             return
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            if int(declared) <= DRAIN_FACTOR * self.max_bytes:
+                # Read what the client is sending anyway, so that it can read our answer
+                # (many clients write the whole body before they read).
+                await _drain(receive)
             await self._too_large(send, path)
             return
         if _is_json(headers):

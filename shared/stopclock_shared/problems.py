@@ -94,7 +94,9 @@ def field_error(field: str, message: str, status: int = 422) -> ProblemError:
     )
 
 
-def problem_response(problem: ProblemError, instance: str | None = None) -> JSONResponse:
+def problem_response(
+    problem: ProblemError, instance: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": problem.type,
         "title": problem.title,
@@ -106,7 +108,9 @@ def problem_response(problem: ProblemError, instance: str | None = None) -> JSON
     if problem.errors is not None:
         body["errors"] = problem.errors
     body.update(problem.extra)
-    headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+    headers = dict(headers or {})
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -137,8 +141,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized"}
         title = titles.get(exc.status_code, "HTTP error")
+        # Keep the exception's headers: a 405 says which methods are allowed (Allow).
         return problem_response(
-            ProblemError(exc.status_code, title, str(exc.detail)), request.url.path
+            ProblemError(exc.status_code, title, str(exc.detail)),
+            request.url.path,
+            dict(exc.headers or {}),
         )
 
     async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:

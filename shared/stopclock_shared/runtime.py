@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from . import metrics
+from . import metrics, openapi
 from .consumer import EventConsumer
 from .db import make_engine, make_sessionmaker
 from .http_guards import RequestGuard
@@ -146,6 +146,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     install_problem_handlers(app)
+    openapi.install(app)
     app.add_middleware(RequestGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(metrics.HttpMetricsMiddleware, service=service)
     app.add_middleware(CorrelationMiddleware)
@@ -176,7 +177,12 @@ def create_service_app(
         body = {"status": "ready" if ok else "not ready", "service": service, "checks": checks}
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics", include_in_schema=True)
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics (text exposition format)",
+        response_class=Response,
+    )
     async def prometheus_metrics() -> Response:
         return metrics.metrics_response()
 

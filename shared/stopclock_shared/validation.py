@@ -5,12 +5,13 @@
   never add recipients to our mails. Kept as given, domain lower-cased.
 - ``StrictBool``: ``true``/``false`` only (pydantic would take ``"yes"`` or ``0``).
 - ``TimeZoneName``: an IANA zone the machine knows (not a folder such as ``Europe``).
-- ``LocaleName``: a locale we write in.
+- ``LocaleName``: a locale whose language we write in (``fr``, ``fr-CA``).
 - ``Int64`` / ``Int32``: integers a PostgreSQL ``bigint``/``integer`` holds.
 """
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from functools import lru_cache
 from typing import Annotated
@@ -48,9 +49,16 @@ def _known_zone(value: str) -> str:
     return value
 
 
+_LOCALE = re.compile(r"^([a-z]{2})(?:[-_][A-Za-z]{2})?$")
+
+
 def _known_locale(value: str) -> str:
-    if value not in LOCALES:
-        raise ValueError(f"unknown locale: one of {', '.join(LOCALES)}")
+    match = _LOCALE.match(value)
+    if match is None or match.group(1) not in LOCALES:
+        raise ValueError(
+            f"unknown locale: a language we write in ({', '.join(LOCALES)}), "
+            "optionally with a region (fr-CA)"
+        )
     return value
 
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from stopclock_shared.auth import Principal, PrincipalDep, Role, StaffDep, require_roles
@@ -45,6 +45,9 @@ from .schemas import (
 router = APIRouter(prefix="/api/v1")
 idempotency = IdempotencyStore(idempotency_keys)
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+# Path ids are bounded like the columns that hold them.
+PersonId = Annotated[str, Path(min_length=1, max_length=200)]
+ServiceName = Annotated[str, Path(min_length=1, max_length=200)]
 PeopleWriter = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SERVICE))]
 PROBLEMS = problem_responses()
 
@@ -89,9 +92,14 @@ async def idempotent_create(
 # --- people -----------------------------------------------------------------------------
 
 
-@router.put("/people/{person_id}", response_model=PersonRead, responses=PROBLEMS, tags=["people"])
+@router.put(
+    "/people/{person_id}",
+    response_model=PersonRead,
+    responses={**PROBLEMS, 201: {"description": "Created", "model": PersonRead}},
+    tags=["people"],
+)
 async def put_person(
-    person_id: str,
+    person_id: PersonId,
     body: PersonIn,
     session: SessionDep,
     principal: PeopleWriter,
@@ -106,7 +114,7 @@ async def put_person(
 
 
 @router.get("/people/{person_id}", response_model=PersonRead, responses=PROBLEMS, tags=["people"])
-async def get_person(person_id: str, session: SessionDep, principal: PrincipalDep) -> Any:
+async def get_person(person_id: PersonId, session: SessionDep, principal: PrincipalDep) -> Any:
     return await service.get_person(session, principal, person_id)
 
 
@@ -363,6 +371,6 @@ async def resolve_outage(
     tags=["outages"],
 )
 async def subscribe(
-    service_name: str, person_id: str, session: SessionDep, principal: PrincipalDep
+    service_name: ServiceName, person_id: PersonId, session: SessionDep, principal: PrincipalDep
 ) -> Any:
     return await service.subscribe(session, principal, service_name, person_id, utc_now())

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from stopclock_shared.validation import EmailAddress, LocaleName, StrictBool, TimeZoneName
 
 Level = Literal["high", "medium", "low"]
 # Limits of a ticket's text (what arrives by mail is fitted to them, service.py).
 TITLE_MAX, DESCRIPTION_MAX, COMMENT_MAX = 300, 50000, 20000
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class _In(BaseModel):
@@ -21,21 +22,12 @@ class _In(BaseModel):
 
 class PersonIn(_In):
     name: str = Field(min_length=1, max_length=300)
-    email: str = Field(pattern=EMAIL, max_length=320)
+    email: EmailAddress
     manager_id: str | None = Field(default=None, max_length=200)
-    timezone: str = "UTC"
-    locale: str = Field(default="en", pattern=r"^[a-z]{2}([-_][A-Za-z]{2})?$")
-    vip: bool = False
-    difficult: bool = False
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {value!r}") from exc
-        return value
+    timezone: TimeZoneName = "UTC"
+    locale: LocaleName = "en"
+    vip: StrictBool = False
+    difficult: StrictBool = False
 
 
 class PersonRead(BaseModel):
@@ -60,19 +52,35 @@ class TicketCreate(_In):
     urgency: Level
     service: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=200)
-    work_blocked: bool = False
+    work_blocked: StrictBool = False
 
 
 class TicketUpdate(_In):
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, min_length=1, max_length=DESCRIPTION_MAX)
-    impact: Level | None = None
-    urgency: Level | None = None
+    """Only the fields sent change. ``null`` clears a field that may be empty (assignee,
+    group, service, category); the others cannot be cleared, so ``null`` there is a 422."""
+
+    # SkipJsonSchema: the document says these take no null, though absent means "unchanged".
+    title: Annotated[str, Field(min_length=1, max_length=TITLE_MAX)] | SkipJsonSchema[None] = None
+    description: (
+        Annotated[str, Field(min_length=1, max_length=DESCRIPTION_MAX)] | SkipJsonSchema[None]
+    ) = None
+    impact: Level | SkipJsonSchema[None] = None
+    urgency: Level | SkipJsonSchema[None] = None
     assignee_id: str | None = Field(default=None, max_length=200)
     group: str | None = Field(default=None, max_length=200)
     service: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=200)
-    work_blocked: bool | None = None
+    work_blocked: StrictBool | SkipJsonSchema[None] = None
+
+    @model_validator(mode="after")
+    def _no_null_where_a_value_is_required(self) -> TicketUpdate:
+        for name in NOT_CLEARABLE & self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null: leave it out to keep it unchanged")
+        return self
+
+
+NOT_CLEARABLE = frozenset({"title", "description", "impact", "urgency", "work_blocked"})
 
 
 class TicketRead(BaseModel):

@@ -73,7 +73,12 @@ def test_a_known_zone_and_locale_are_taken() -> None:
     assert (person.timezone, person.locale, person.vip) == ("Europe/Paris", "fr", True)
 
 
-@pytest.mark.parametrize("given", ["de", "EN", "", "x" * 100])
+@pytest.mark.parametrize("given", ["fr-CA", "en_GB", "en"])
+def test_a_region_of_a_language_we_write_in_is_a_locale(given: str) -> None:
+    assert Person(locale=given).locale == given
+
+
+@pytest.mark.parametrize("given", ["de", "de-BE", "EN", "", "fr-", "fr-CAN", "x" * 100])
 def test_unknown_locales_are_refused(given: str) -> None:
     with pytest.raises(ValidationError):
         Person(locale=given)
