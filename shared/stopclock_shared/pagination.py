@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -53,5 +53,21 @@ def page_of(
     return {"items": items, "next_cursor": encode_cursor(last[order], last[key]) if last else None}
 
 
+def page_of_list(items: Sequence[T], limit: int, cursor: str | None) -> dict[str, Any]:
+    """A page of a short list computed whole and in a stable order (e.g. policies in the
+    order they are tried); the cursor, in the same format as the others, holds the offset."""
+    start = decode_cursor(cursor, int)[1] if cursor else 0
+    if start < 0:
+        raise field_error("cursor", "Invalid cursor; use next_cursor from a previous page")
+    end = start + limit
+    more = end < len(items)
+    return {
+        "items": list(items[start:end]),
+        "next_cursor": encode_cursor(_EPOCH, end) if more else None,
+    }
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-CursorQuery = Annotated[str | None, Query()]
+# Cursors we issue are unpadded base64url; anything else is refused before it is decoded.
+CursorQuery = Annotated[str | None, Query(max_length=1000, pattern=r"^[A-Za-z0-9_-]*$")]

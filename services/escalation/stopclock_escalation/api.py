@@ -16,6 +16,7 @@ from stopclock_shared.pagination import (
     Page,
     decode_cursor,
     page_of,
+    page_of_list,
 )
 from stopclock_shared.problems import ProblemError, field_error, not_found, problem_responses
 
@@ -51,15 +52,21 @@ def settings_of(request: Request) -> EscalationSettings:
     tags=["policies"],
     summary="Policies in the order they are tried, the built-in fallback last",
 )
-async def list_policies(request: Request, session: SessionDep, principal: StaffDep) -> Any:
+async def list_policies(
+    request: Request,
+    session: SessionDep,
+    principal: StaffDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> Any:
     items = await service.list_policies(session, settings_of(request).desk_manager_email)
-    return {"items": items, "next_cursor": None}
+    return page_of_list(items, limit, cursor)
 
 
 @router.put(
     "/escalation/policies/{name}",
     response_model=PolicyRead,
-    responses=PROBLEMS,
+    responses={**PROBLEMS, 201: {"description": "Created", "model": PolicyRead}},
     tags=["policies"],
     summary="Create or replace a policy (applies to tickets that start waiting afterwards)",
 )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from stopclock_shared.validation import EmailAddress, StrictBool
 
 # Ten years: beyond that a reminder is a typo, not a policy.
 MAX_SECONDS = 10 * 366 * 86_400
@@ -16,15 +19,15 @@ class _In(BaseModel):
 
 
 class MatchIn(_In):
-    type: str | None = Field(default=None, description="incident or service_request")
-    priority: str | None = Field(default=None, description="P1 to P4")
+    type: Literal["incident", "service_request"] | None = None
+    priority: Literal["P1", "P2", "P3", "P4"] | None = None
     service: str | None = Field(default=None, max_length=200)
 
 
 class ManagerRuleIn(_In):
-    requires_work_blocked: bool = True
-    min_unresponsive_episodes: int = 2
-    window_days: int = Field(default=90, le=3660)
+    requires_work_blocked: StrictBool = True
+    min_unresponsive_episodes: int = Field(default=2, ge=1, le=1000)
+    window_days: int = Field(default=90, ge=1, le=3660)
 
 
 class PolicyIn(_In):
@@ -39,8 +42,8 @@ class PolicyIn(_In):
     final_grace_seconds: int = Field(le=MAX_SECONDS)
     calendar: str = Field(default="24x7", min_length=1, max_length=200)
     manager_escalation: ManagerRuleIn = Field(default_factory=ManagerRuleIn)
-    desk_manager_email: str | None = Field(
-        default=None, max_length=254, description="Default: STOPCLOCK_DESK_MANAGER_EMAIL"
+    desk_manager_email: EmailAddress | None = Field(
+        default=None, description="Default: STOPCLOCK_DESK_MANAGER_EMAIL"
     )
 
 

@@ -95,6 +95,18 @@ async def test_a_policy_is_stored_listed_and_replaced(
         ({"final_grace_seconds": -1}, "final_grace_seconds"),
         ({"match": {"priority": "P9"}}, "match.priority"),
         ({"desk_manager_email": "not an address"}, "desk_manager_email"),
+        ({"desk_manager_email": "Desk <desk@example.com>"}, "desk_manager_email"),
+        ({"desk_manager_email": "a@example.com, b@example.com"}, "desk_manager_email"),
+        ({"desk_manager_email": "a@example.com\r\nBcc: x@example.com"}, "desk_manager_email"),
+        (
+            {"manager_escalation": {"requires_work_blocked": "yes"}},
+            "manager_escalation.requires_work_blocked",
+        ),
+        (
+            {"manager_escalation": {"min_unresponsive_episodes": 0}},
+            "manager_escalation.min_unresponsive_episodes",
+        ),
+        ({"match": {"type": "problem"}}, "match.type"),
     ],
 )
 async def test_a_bad_policy_is_refused_with_the_field_to_fix(
@@ -108,6 +120,36 @@ async def test_a_bad_policy_is_refused_with_the_field_to_fix(
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in [e["field"] for e in response.json()["errors"]]
+
+
+async def test_the_policy_list_pages_with_limit_and_cursor(
+    escalation_api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    for _ in range(3):
+        body = {"match": {"service": unique("s")}, "reminders": [60], "final_grace_seconds": 30}
+        response = await escalation_api.put(
+            f"/api/v1/escalation/policies/{unique('paged')}", json=body, headers=admin
+        )
+        assert response.status_code == 201, response.text
+    whole = (
+        await escalation_api.get("/api/v1/escalation/policies?limit=200", headers=admin)
+    ).json()
+    names, cursor = [], None
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (
+            await escalation_api.get("/api/v1/escalation/policies", params=params, headers=admin)
+        ).json()
+        assert len(page["items"]) <= 2
+        names += [p["name"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert names == [p["name"] for p in whole["items"]]
+    forged = await escalation_api.get(
+        "/api/v1/escalation/policies", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=admin
+    )
+    assert forged.status_code == 422
 
 
 async def test_a_calendar_published_by_the_sla_service_can_be_used_by_a_policy(
