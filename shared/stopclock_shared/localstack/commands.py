@@ -141,7 +141,11 @@ def _run_tests(config: StackConfig) -> int:
     if code != 0:
         say(f"unit tests failed (exit {code}); integration and e2e tests not run")
         return code
-    return _pytest(config, [d for d in (root / "integration", root / "e2e") if d.is_dir()])
+    code = _pytest(config, [d for d in (root / "integration", root / "e2e") if d.is_dir()])
+    if code != 0:
+        return code
+    # Last: the fuzzer writes much odd (if valid) data that the tests above need not see.
+    return _pytest(config, [d for d in (root / "fuzz",) if d.is_dir()])
 
 
 def _run_bench(config: StackConfig) -> int:
