@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PKGS := shared services/ticket services/sla services/notification services/escalation services/survey
 
-.PHONY: run test stop install venv unit lint fmt bench clean status
+.PHONY: run test stop install venv unit lint fmt bench chaos clean status
 
 $(STAMP): requirements.txt $(foreach p,$(PKGS),$(p)/pyproject.toml)
 	@echo "==> python: creating $(VENV) and installing pinned packages (first time takes a minute)"
@@ -50,6 +50,10 @@ fmt: $(STAMP)
 ## bench: benchmarks against the real stack; prints tables and writes bench/results/
 bench: $(STAMP)
 	@$(PY) -m stopclock_shared.localstack bench
+
+## chaos: SIGKILL each part of the stack in turn under a create load, then count what survived
+chaos: $(STAMP)
+	@$(PY) -m stopclock_shared.localstack chaos
 
 ## clean: stop, then delete everything the stack keeps (data, logs, venv, Kafka jars)
 clean: stop

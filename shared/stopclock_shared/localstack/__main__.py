@@ -1,4 +1,5 @@
-"""Command line: `python -m stopclock_shared.localstack {install|run|stop|status|test|bench}`."""
+"""Command line: `python -m stopclock_shared.localstack COMMAND` (install, run, stop, status,
+test, bench, chaos)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ _HELP = {
     "status": "show which parts run (pid, port, ready)",
     "test": "start the stack (or reuse a running one), run the tests, stop it",
     "bench": "start the stack (or reuse a running one), run `python -m bench`, stop it",
+    "chaos": "start the stack (or reuse one), SIGKILL each part in turn under load, count",
 }
 
 

@@ -7,6 +7,7 @@ import os
 import shlex
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -200,8 +201,20 @@ def _shared_use_lock(config: StackConfig, exclusive: bool) -> int:
     return fd
 
 
-def with_stack(config: StackConfig, work: Callable[[StackConfig], int]) -> int:
-    """Run ``work`` against a ready stack: reuse a running one, else start (and stop) ours."""
+def _keep_alive(stack: Stack, done: threading.Event) -> None:
+    """Restart dead parts (with backoff) until ``done``, as `make run` does."""
+    while not done.wait(1.0):
+        stack.report_deaths(restart=True)
+        stack.restart_due()
+
+
+def with_stack(
+    config: StackConfig, work: Callable[[StackConfig], int], *, restart_dead: bool = False
+) -> int:
+    """Run ``work`` against a ready stack: reuse a running one, else start (and stop) ours.
+
+    ``restart_dead``: while ``work`` runs, our own stack brings dead parts back like
+    `make run` does (a reused stack is its supervisor's business)."""
     handle_stop_signals()
     while True:
         lock = acquire(config)
@@ -223,7 +236,16 @@ def with_stack(config: StackConfig, work: Callable[[StackConfig], int]) -> int:
         install(config)
         stack.start()
         _print_ready(config, stack)
-        code = work(config)
+        done = threading.Event()
+        keeper = threading.Thread(target=_keep_alive, args=(stack, done), daemon=True)
+        if restart_dead:
+            keeper.start()
+        try:
+            code = work(config)
+        finally:
+            done.set()
+            if keeper.is_alive():
+                keeper.join()
         stack.report_deaths()
         return code
     except StopRequested as signal_name:
@@ -257,6 +279,18 @@ def cmd_bench(config: StackConfig) -> int:
     return with_stack(config, _run_bench)
 
 
+def _run_chaos(config: StackConfig) -> int:
+    say("python -m bench chaos")
+    return subprocess.call(
+        [sys.executable, "-m", "bench", "chaos"], cwd=config.repo_root, env=_child_env(config)
+    )
+
+
+def cmd_chaos(config: StackConfig) -> int:
+    """SIGKILL every part in turn under load (bench/chaos.py); dead parts are brought back."""
+    return with_stack(config, _run_chaos, restart_dead=True)
+
+
 COMMANDS: dict[str, Callable[[StackConfig], int]] = {
     "install": cmd_install,
     "run": cmd_run,
@@ -264,4 +298,5 @@ COMMANDS: dict[str, Callable[[StackConfig], int]] = {
     "status": cmd_status,
     "test": cmd_test,
     "bench": cmd_bench,
+    "chaos": cmd_chaos,
 }
