@@ -97,6 +97,14 @@ def _form(
     )
 
 
+def rating_of(text: str) -> int | None:
+    """The rating a form or link gives: plain ASCII digits only (``"²".isdigit()`` is true,
+    and a 5000-digit number is refused by ``int``), else None (the form asks again)."""
+    if not text.isascii() or not text.isdigit() or len(text) > 3:
+        return None
+    return int(text)
+
+
 @router.get(
     "/s/{token}",
     response_class=HTMLResponse,
@@ -113,7 +121,8 @@ async def show(
     closed = await _closed(session, row, locale)
     if closed is not None:
         return closed
-    preselected = int(rating) if rating and rating.isdigit() and int(rating) in RATINGS else None
+    given = rating_of(rating or "")
+    preselected = given if given in RATINGS else None
     return _form(request, row, token, 200, FormValues(preselected, None, ""), {})
 
 
@@ -149,7 +158,7 @@ async def submit(token: str, request: Request, session: SessionDep) -> HTMLRespo
     raw_resolved = text(form.get("resolved")).strip().lower()
     comment = text(form.get("comment"))
     values = FormValues(
-        rating=int(raw_rating) if raw_rating.isdigit() else None,
+        rating=rating_of(raw_rating),
         resolved=raw_resolved if raw_resolved in ("yes", "no") else None,
         comment=comment,
     )

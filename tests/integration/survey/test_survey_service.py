@@ -167,6 +167,10 @@ async def test_not_resolved_is_negative_feedback_and_reopens_the_ticket(
     [
         ({"resolved": "yes"}, "Choose a rating from 1 to 5."),
         ({"rating": "9", "resolved": "yes"}, "Choose a rating from 1 to 5."),
+        ({"rating": "\u00b2", "resolved": "yes"}, "Choose a rating from 1 to 5."),  # superscript 2
+        ({"rating": "\u0664", "resolved": "yes"}, "Choose a rating from 1 to 5."),  # Arabic-Indic 4
+        ({"rating": "1" * 5000, "resolved": "yes"}, "Choose a rating from 1 to 5."),
+        ({"rating": "-1", "resolved": "yes"}, "Choose a rating from 1 to 5."),
         ({"rating": "3"}, "Tell us whether your issue is resolved."),
         ({"rating": "3", "resolved": "yes", "comment": "x" * 2001}, "Keep the comment to 2000"),
     ],
