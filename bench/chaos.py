@@ -68,6 +68,7 @@ class Run:
     numbers: dict[str, str] = field(default_factory=dict)  # ticket id -> number
     lost: list[str] = field(default_factory=list)  # keys never answered 201
     retries: int = 0
+    failures: Counter[str] = field(default_factory=Counter)  # what the failed tries got
 
 
 async def _create(
@@ -85,8 +86,10 @@ async def _create(
                 run.ids[key].add(ticket["id"])
                 run.numbers[ticket["id"]] = ticket["number"]
                 return
-        except httpx.HTTPError:
-            pass
+            retry_after = response.headers.get("retry-after")
+            run.failures[f"{response.status_code}{' +Retry-After' if retry_after else ''}"] += 1
+        except httpx.HTTPError as exc:
+            run.failures[type(exc).__name__] += 1
         run.retries += 1
         await asyncio.sleep(delay)
         delay = min(delay * 2, 2.0)
@@ -276,7 +279,8 @@ async def main() -> None:
         )
     notes = (
         f"{RATE:g} creates/s, {PHASE:g} s per phase, SIGKILL {KILL_AFTER:g} s into it; "
-        f"{run.retries} client retries (same Idempotency-Key). Outbox rows never published: "
+        f"{run.retries} client retries (same Idempotency-Key); what the failed tries got: "
+        f"{dict(run.failures)}. Outbox rows never published: "
         f"{unpublished}. New DLQ records: {new_dlq}. 'exist' counts tickets found exactly once "
         "through the API; 'mails' tickets with a confirmation; 'duplicate_mails' extra copies "
         "of one Message-ID (at-least-once around a crash); 'extra_message_ids' a ticket "
@@ -294,6 +298,9 @@ async def main() -> None:
         or row["extra_message_ids"]
         or row["recovery_s"] == "not back"
     ]
+    server_errors = {k: n for k, n in run.failures.items() if k[:1] == "5" and k[:3] != "503"}
+    if server_errors:
+        failures.append(f"5xx other than 503: {server_errors}")
     if failures or new_dlq or any(unpublished.values()):
         raise RuntimeError(
             f"chaos: invariants broken in phases {failures}, dlq {new_dlq}, outbox {unpublished}"
