@@ -10,41 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from browser_support import new_page
 
 from stopclock_shared.testing.factories import move, open_ticket, put_person
 from stopclock_shared.testing.maildir import MailWatcher, body_text
-from stopclock_shared.testing.stack import Stack, unique
+from stopclock_shared.testing.stack import Stack
 
 try:
     from axe_playwright_python.async_playwright import Axe
-    from playwright.async_api import Browser, Page, async_playwright, expect
-except ModuleNotFoundError as missing:  # a failing test, never a collection error for all
-    PLAYWRIGHT_MISSING: ModuleNotFoundError | None = missing
-else:
-    PLAYWRIGHT_MISSING = None
+    from playwright.async_api import Browser, Page, expect
+except ModuleNotFoundError:  # the browser fixture fails the tests (conftest.py)
+    pass
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--headless=new",
-]
 ANSWER_LINK = re.compile(r"https?://\S+?/a/[A-Za-z0-9_-]{40,}(?:\?answer=(?:yes|no))?")
-
-
-@pytest.fixture(scope="module")
-def stack() -> Stack:
-    return Stack.from_env()
 
 
 @pytest.fixture(scope="module")
@@ -52,47 +36,6 @@ def artifacts(stack: Stack) -> Path:
     path = stack.repo_root / "test-artifacts" / "answer-page"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if PLAYWRIGHT_MISSING is not None:
-        pytest.fail(f"a Python package of the browser tests is missing ({PLAYWRIGHT_MISSING})")
-    assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install -y chromium"
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
-async def new_page(browser: Browser, locale: str) -> Page:
-    context = await browser.new_context(locale=locale, viewport={"width": 900, "height": 1100})
-    return await context.new_page()
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    opened = await new_page(browser, "en-GB")
-    yield opened
-    await opened.context.close()
-
-
-@pytest.fixture
-def admin(stack: Stack) -> dict[str, str]:
-    return stack.auth(unique("admin"), "admin", "agent")
-
-
-@pytest.fixture
-async def tickets(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url("ticket"), timeout=15) as client:
-        yield client
-
-
-@pytest.fixture
-def mails(stack: Stack) -> MailWatcher:
-    return MailWatcher(stack.maildir)
 
 
 async def waiting_ticket(

@@ -25,31 +25,10 @@ GRACE = 2
 LADDER_SECONDS = REMINDERS[-1] + GRACE
 
 
-@pytest.fixture(scope="module")
-def stack() -> Stack:
-    return Stack.from_env()
-
-
-@pytest.fixture
-def admin(stack: Stack) -> dict[str, str]:
-    return stack.auth(unique("admin"), "admin", "agent")
-
-
-@pytest.fixture
-async def tickets(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url("ticket"), timeout=15) as client:
-        yield client
-
-
 @pytest.fixture
 async def escalation(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=stack.url("escalation"), timeout=15) as client:
         yield client
-
-
-@pytest.fixture
-def mails(stack: Stack) -> MailWatcher:
-    return MailWatcher(stack.maildir)
 
 
 @pytest.fixture

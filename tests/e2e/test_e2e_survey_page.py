@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,28 +20,12 @@ from stopclock_shared.testing.maildir import MailWatcher, body_text
 from stopclock_shared.testing.stack import Stack, unique
 
 try:
-    from playwright.async_api import Browser, Page, async_playwright, expect
-except ModuleNotFoundError as missing:  # a failing test, never a collection error for all
-    PLAYWRIGHT_MISSING: ModuleNotFoundError | None = missing
-else:
-    PLAYWRIGHT_MISSING = None
+    from playwright.async_api import Browser, Page, expect
+except ModuleNotFoundError:  # the browser fixture fails the tests (conftest.py)
+    pass
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--headless=new",
-]
 LINK = re.compile(r"https?://\S+/s/[A-Za-z0-9_-]{22,}")
-
-
-@pytest.fixture(scope="module")
-def stack() -> Stack:
-    return Stack.from_env()
 
 
 @pytest.fixture(scope="module")
@@ -50,42 +33,6 @@ def artifacts(stack: Stack) -> Path:
     path = stack.repo_root / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    if PLAYWRIGHT_MISSING is not None:
-        pytest.fail(f"the Python package playwright is missing ({PLAYWRIGHT_MISSING})")
-    assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install -y chromium"
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(locale="en-GB", viewport={"width": 900, "height": 1100})
-    yield await context.new_page()
-    await context.close()
-
-
-@pytest.fixture
-def admin(stack: Stack) -> dict[str, str]:
-    return stack.auth(unique("admin"), "admin", "agent")
-
-
-@pytest.fixture
-async def tickets(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.url("ticket"), timeout=15) as client:
-        yield client
-
-
-@pytest.fixture
-def mails(stack: Stack) -> MailWatcher:
-    return MailWatcher(stack.maildir)
 
 
 async def resolved_ticket(
