@@ -22,6 +22,7 @@ SLA clock, which chains many of them.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -62,6 +63,8 @@ DEFAULT_HOLIDAY_YEARS = range(2020, 2070)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
+_SIX_DAYS = timedelta(days=6)
+_ONE_WEEK = timedelta(days=7)
 _DAY_CACHE_MAX = 20_000  # local days of UTC windows kept per calendar
 _TIME_RE = re.compile(r"^(\d{2}):(\d{2})$")
 
@@ -101,6 +104,10 @@ class Calendar:
     _days: dict[date, tuple[tuple[int, int], ...]] = field(
         init=False, repr=False, compare=False, hash=False
     )
+    # Business time of a plain week (no holiday, no change of UTC offset), and the holidays
+    # sorted, so that long walks jump whole weeks instead of visiting every day.
+    _week_us: int = field(init=False, repr=False, compare=False, hash=False)
+    _holiday_list: tuple[date, ...] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_zone", _zone(self.timezone))
@@ -114,6 +121,9 @@ class Calendar:
         always = all(hours == full_day for hours in self.week) and not self.holidays
         object.__setattr__(self, "_always", always)
         object.__setattr__(self, "_days", {})
+        nominal = sum(end - start for hours in self.week for start, end in hours)
+        object.__setattr__(self, "_week_us", nominal * US_PER_SECOND)
+        object.__setattr__(self, "_holiday_list", tuple(sorted(self.holidays)))
 
     @classmethod
     def always(cls, name: str = "24x7") -> Calendar:
@@ -166,6 +176,23 @@ class Calendar:
                 self._days.clear()
             self._days[day] = cached
         return cached
+
+    @property
+    def week_us(self) -> int:
+        """Business microseconds of a plain week (see ``plain_week``)."""
+        return self._week_us
+
+    def plain_week(self, first: date) -> bool:
+        """True when the seven local days from ``first`` have no holiday and one UTC offset
+        (no DST change): their business time is then exactly ``week_us``. (Zones never
+        change their offset twice within a week.)"""
+        i = bisect.bisect_left(self._holiday_list, first)
+        if i < len(self._holiday_list) and self._holiday_list[i] < first + _ONE_WEEK:
+            return False
+        return self._midnight_offset(first) == self._midnight_offset(first + _ONE_WEEK)
+
+    def _midnight_offset(self, day: date) -> timedelta | None:
+        return datetime(day.year, day.month, day.day, tzinfo=self._zone).utcoffset()
 
     def local_date(self, us: int) -> date:
         """The local date of an instant given in epoch microseconds."""
@@ -236,9 +263,15 @@ def business_us_between(cal: Calendar, start_us: int, end_us: int) -> int:
     if cal.is_always:
         return end_us - start_us
     total = 0
-    day = cal.local_date(start_us) - _ONE_DAY
-    last = cal.local_date(end_us) + _ONE_DAY
+    first_day = cal.local_date(start_us)
+    last_day = cal.local_date(end_us)
+    day = first_day - _ONE_DAY
+    last = last_day + _ONE_DAY
     while day <= last:
+        # Weeks wholly inside (start, end) count whole when plain.
+        while first_day < day and day + _ONE_WEEK <= last_day and cal.plain_week(day):
+            total += cal.week_us
+            day += _ONE_WEEK
         for a, b in cal.windows_on(day):
             lo = max(a, start_us)
             hi = min(b, end_us)
@@ -323,9 +356,15 @@ def format_day_time(seconds: int) -> str:
 
 def _forward(cal: Calendar, t: int, amount: int) -> int:
     # Start a day early: with odd zones a window of the previous local date can still
-    # be open at `t`. The loop ends because every week has working time.
-    day = cal.local_date(t) - _ONE_DAY
+    # be open at `t`. The loop ends because every week has working time. Days after the
+    # one of `t` lie wholly after it: there, plain weeks are skipped whole while more than
+    # a week of business time is left.
+    start_day = cal.local_date(t)
+    day = start_day - _ONE_DAY
     while True:
+        while day > start_day and amount > cal.week_us and cal.plain_week(day):
+            amount -= cal.week_us
+            day += _ONE_WEEK
         for a, b in cal.windows_on(day):
             if b <= t:
                 continue
@@ -337,8 +376,13 @@ def _forward(cal: Calendar, t: int, amount: int) -> int:
 
 
 def _backward(cal: Calendar, t: int, amount: int) -> int:
-    day = cal.local_date(t) + _ONE_DAY
+    start_day = cal.local_date(t)
+    day = start_day + _ONE_DAY
     while True:
+        # The seven days ending with `day` lie wholly before `t`: skip them when plain.
+        while day < start_day and amount > cal.week_us and cal.plain_week(day - _SIX_DAYS):
+            amount -= cal.week_us
+            day -= _ONE_WEEK
         for a, b in reversed(cal.windows_on(day)):
             if a >= t:
                 continue

@@ -390,3 +390,70 @@ def test_holidays_only_ever_push_a_deadline_later(
     assert add_business_seconds(cal, start, seconds) >= add_business_seconds(
         without, start, seconds
     )
+
+
+# --- long walks jump whole weeks ------------------------------------------------------
+
+
+def day_by_day_between(cal: Calendar, start_us: int, end_us: int) -> int:
+    """The reference: every local day visited, no week skipped."""
+    total = 0
+    day = cal.local_date(start_us) - timedelta(days=1)
+    while day <= cal.local_date(end_us) + timedelta(days=1):
+        for a, b in cal.windows_on(day):
+            total += max(0, min(b, end_us) - max(a, start_us))
+        day += timedelta(days=1)
+    return total
+
+
+long_spans = st.integers(0, 3 * 366 * 86_400 * 10**6)
+
+
+@FAST
+@given(calendars(), instants, long_spans)
+def test_jumping_weeks_measures_what_visiting_every_day_measures(
+    cal: Calendar, start: datetime, span: int
+) -> None:
+    start_us = to_us(start)
+    assert business_us_between(cal, start_us, start_us + span) == day_by_day_between(
+        cal, start_us, start_us + span
+    )
+
+
+@FAST
+@given(calendars(), instants, long_spans)
+def test_a_long_addition_lands_where_the_day_walk_says(
+    cal: Calendar, start: datetime, span: int
+) -> None:
+    start_us = to_us(start)
+    amount = max(1, day_by_day_between(cal, start_us, start_us + span))
+    end_us = add_business_us(cal, start_us, amount)
+    assert day_by_day_between(cal, start_us, end_us) == amount
+    assert day_by_day_between(cal, start_us, end_us - 1) < amount
+    back_us = add_business_us(cal, end_us, -amount)  # the last instant with enough time
+    assert back_us >= start_us
+    assert day_by_day_between(cal, back_us, end_us) == amount
+    assert day_by_day_between(cal, back_us + 1, end_us) < amount
+
+
+TEN_YEARS_US = 10 * 366 * 86_400 * 10**6
+
+
+@settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(calendars(), instants)
+def test_ten_years_of_business_time_never_block_the_loop(cal: Calendar, start: datetime) -> None:
+    """The longest duration a policy takes (ten years), on any calendar with at least a few
+    hours a week, is computed in milliseconds: plain weeks are jumped, not walked."""
+    import time as wall
+
+    assume(cal.week_us >= 4 * 3600 * 10**6)
+    amount = min(TEN_YEARS_US, cal.week_us * 520)  # at most ten calendar years of weeks
+    start_us = to_us(start)
+    began = wall.perf_counter()
+    end_us = add_business_us(cal, start_us, amount)
+    measured = business_us_between(cal, start_us, end_us)
+    elapsed = wall.perf_counter() - began
+    assert measured == amount
+    # Holidays and DST weeks are still walked day by day; 520 weeks with a few dozen of
+    # them stay far below this bound (a day-by-day walk of ten years takes ~30x longer).
+    assert elapsed < 0.25, f"{elapsed * 1000:.0f} ms"
