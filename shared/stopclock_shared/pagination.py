@@ -39,8 +39,11 @@ def decode_cursor(cursor: str, key: Callable[[str], K] = str) -> tuple[datetime,
         at = datetime.fromisoformat(created)
         if at.tzinfo is None:
             raise ValueError("cursor time without offset")
-        return at, key(str(ident))
-    except (ValueError, TypeError, binascii.Error) as exc:
+        value = key(str(ident))
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError("cursor id out of range")
+        return at, value
+    except (ValueError, TypeError, binascii.Error, OverflowError) as exc:
         raise field_error("cursor", "Invalid cursor; use next_cursor from a previous page") from exc
 
 

@@ -17,7 +17,8 @@ RETRY_AFTER_SECONDS = 5
 # Errors that mean "this value cannot be stored or computed": the request is wrong.
 UNSTORABLE_ERRORS: tuple[type[Exception], ...] = (
     sqlalchemy.exc.DataError,
-    asyncpg.exceptions.DataError,
+    asyncpg.exceptions.DataError,  # PostgreSQL refused the value (SQLSTATE class 22)
+    asyncpg.exceptions._base.DataError,  # the driver could not encode it (e.g. out of range)
     OverflowError,
 )
 # Errors that mean "a dependency is down", not "the request is wrong": connection refused or
@@ -114,6 +115,18 @@ def problem_response(
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _driver_cause(exc: BaseException) -> BaseException | None:
+    """The exception asyncpg raised under SQLAlchemy's wrappers, if any."""
+    seen: BaseException | None = getattr(exc, "orig", None)
+    for _ in range(3):
+        if seen is None or isinstance(seen, asyncpg.exceptions.PostgresError | OSError):
+            return seen
+        if isinstance(seen, asyncpg.exceptions.InterfaceError | ValueError | OverflowError):
+            return seen
+        seen = seen.__cause__
+    return seen
+
+
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -177,6 +190,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             request.url.path,
         )
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        # SQLAlchemy wraps what asyncpg raised; its cause says whose fault it was.
+        cause = _driver_cause(exc)
+        if isinstance(cause, UNSTORABLE_ERRORS):
+            return await on_unstorable(request, exc)
+        if isinstance(cause, UNAVAILABLE_ERRORS):
+            return await on_unavailable(request, exc)
+        return await on_unexpected(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
@@ -191,4 +213,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         app.add_exception_handler(unstorable, on_unstorable)
     for unavailable in UNAVAILABLE_ERRORS:
         app.add_exception_handler(unavailable, on_unavailable)
+    # Any other driver error: sorted by its cause (the specific classes above win first).
+    app.add_exception_handler(sqlalchemy.exc.DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -129,7 +129,10 @@ async def list_escalations(
     summary="How a person answers when the desk waits on them",
 )
 async def get_responsiveness(
-    person_id: str, request: Request, session: SessionDep, principal: PrincipalDep
+    person_id: Annotated[str, Path(min_length=1, max_length=200)],
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> Any:
     if not principal.is_staff and principal.sub != person_id:
         raise ProblemError(403, "Forbidden", "Requesters may only read their own register")

@@ -22,6 +22,13 @@ class Body(BaseModel):
     text: str
 
 
+def _wrapped(cause: Exception) -> sqlalchemy.exc.DBAPIError:
+    """What SQLAlchemy's asyncpg dialect raises: a DBAPIError whose cause is the driver's."""
+    adapted = Exception(str(cause))
+    adapted.__cause__ = cause
+    return sqlalchemy.exc.DBAPIError("SELECT $1", {}, adapted)
+
+
 def _app() -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
@@ -43,6 +50,12 @@ def _app() -> FastAPI:
             "pool": sqlalchemy.exc.InterfaceError("SELECT 1", {}, Exception("closed")),
             "range": sqlalchemy.exc.DataError("SELECT $1", {}, Exception("out of int64 range")),
             "date": OverflowError("date value out of range"),
+            "encode": _wrapped(
+                asyncpg.exceptions._base.DataError("invalid input for query argument $1")
+            ),
+            "too-long": _wrapped(asyncpg.exceptions.StringDataRightTruncationError("too long")),
+            "gone": _wrapped(ConnectionResetError("reset by peer")),
+            "bug": _wrapped(asyncpg.exceptions.UndefinedColumnError("no such column")),
         }
         raise errors[kind]
 
@@ -117,14 +130,14 @@ async def test_a_chunked_large_body_is_refused_before_the_route_sees_it() -> Non
     assert app.state.parsed == []
 
 
-@pytest.mark.parametrize("kind", ["range", "date"])
+@pytest.mark.parametrize("kind", ["range", "date", "encode", "too-long"])
 async def test_a_value_that_cannot_be_stored_is_422(client: httpx.AsyncClient, kind: str) -> None:
     response = await client.get(f"/down/{kind}")
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM_JSON
 
 
-@pytest.mark.parametrize("kind", ["refused", "timeout", "starting", "pool"])
+@pytest.mark.parametrize("kind", ["refused", "timeout", "starting", "pool", "gone"])
 async def test_a_dependency_that_is_down_is_503_with_retry_after(
     client: httpx.AsyncClient, kind: str
 ) -> None:
@@ -133,3 +146,9 @@ async def test_a_dependency_that_is_down_is_503_with_retry_after(
     assert response.headers["content-type"] == PROBLEM_JSON
     assert int(response.headers["retry-after"]) > 0
     assert response.json()["title"] == "Service unavailable"
+
+
+async def test_a_database_error_that_is_our_bug_stays_a_500(client: httpx.AsyncClient) -> None:
+    response = await client.get("/down/bug")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM_JSON
