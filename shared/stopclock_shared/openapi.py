@@ -52,6 +52,15 @@ def _problem(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}}}
 
 
+def _is_page(responses: dict[str, Any]) -> bool:
+    """An HTML page for people (it documents its own 4xx pages)."""
+    return any(
+        "text/html" in (r.get("content") or {})
+        for code, r in responses.items()
+        if code.startswith("2")
+    )
+
+
 def complete(document: dict[str, Any]) -> dict[str, Any]:
     """Add the shared answers to an OpenAPI document (in place; returned for chaining)."""
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
@@ -61,16 +70,19 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             if operation is None:
                 continue
             responses: dict[str, Any] = operation.setdefault("responses", {})
+            page = _is_page(responses)
             extra: list[int] = []
-            if "requestBody" in operation:
+            if "requestBody" in operation and not page:
                 extra += [400, 413, 422]
-            if operation.get("parameters"):
+            if operation.get("parameters") and not page:
                 extra.append(422)
             if path != "/healthz":
                 extra.append(503)
             for code in extra:
                 responses.setdefault(str(code), _problem(_ADDED[code]))
             if "503" in responses:
+                if page:  # a browser gets a page (problems.UNAVAILABLE_PAGE)
+                    responses["503"]["content"]["text/html"] = {"schema": {"type": "string"}}
                 responses["503"].setdefault("headers", {})["Retry-After"] = {
                     "description": "Seconds to wait before trying again",
                     "schema": {"type": "integer"},

@@ -9,7 +9,7 @@ import asyncpg
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -115,6 +115,27 @@ def problem_response(
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "json" not in accept
+
+
+# What a browser shows when a page cannot be served right now: no stack trace, no JSON, and
+# what to do (both languages we write in; no script, no external resource).
+UNAVAILABLE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>Please try again in a minute</title></head>
+<body style="font-family: sans-serif; max-width: 36rem; margin: 2rem auto; line-height: 1.5">
+<h1>Please try again in a minute</h1>
+<p>We cannot open this page right now. Nothing you sent is lost: reload the page in a minute,
+or reply to our email instead.</p>
+<h2 lang="fr">Merci de réessayer dans une minute</h2>
+<p lang="fr">Nous ne pouvons pas ouvrir cette page pour le moment. Rien de ce que vous avez
+envoyé n'est perdu : rechargez la page dans une minute, ou répondez plutôt à notre e-mail.</p>
+</body></html>
+"""
+
+
 def _driver_cause(exc: BaseException) -> BaseException | None:
     """The exception asyncpg raised under SQLAlchemy's wrappers, if any."""
     seen: BaseException | None = getattr(exc, "orig", None)
@@ -165,6 +186,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         # The database (or another dependency) is down or refusing connections: the client
         # should come back, not conclude that its request is wrong.
         log.warning("dependency unavailable on %s %s: %r", request.method, request.url.path, exc)
+        if _wants_html(request):  # a requester's page opened in a browser
+            return HTMLResponse(
+                UNAVAILABLE_PAGE,
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"},
+            )
         response = problem_response(
             ProblemError(
                 503,

@@ -16,11 +16,18 @@ import zoneinfo
 from functools import lru_cache
 from typing import Annotated
 
+import email_validator
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic import StrictBool as _StrictBool
 
 MAX_EMAIL_LENGTH = 254
+# A service desk serves intranets: `.local` domains (Active Directory) are real mailboxes
+# there, and `.test` ones are what test set-ups use. email-validator documents editing this
+# list in place; the other special-use names (localhost, invalid, onion, arpa) stay refused.
+for _intranet in ("local", "test"):
+    if _intranet in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+        email_validator.SPECIAL_USE_DOMAIN_NAMES.remove(_intranet)
 LOCALES = ("en", "fr")
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1

@@ -152,3 +152,13 @@ async def test_a_database_error_that_is_our_bug_stays_a_500(client: httpx.AsyncC
     response = await client.get("/down/bug")
     assert response.status_code == 500
     assert response.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_a_browser_asking_for_a_page_gets_a_page_when_a_dependency_is_down(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/down/refused", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/html")
+    assert int(response.headers["retry-after"]) > 0
+    assert "try again in a minute" in response.text

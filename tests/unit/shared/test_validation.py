@@ -23,6 +23,8 @@ class Person(BaseModel):
         ("Alice.Durand@Example.COM", "Alice.Durand@example.com"),
         ("bob+tickets@mail.example.org", "bob+tickets@mail.example.org"),
         ("élodie@exemple.fr", "élodie@exemple.fr"),
+        ("ann@corp.local", "ann@corp.local"),  # an intranet's Active Directory domain
+        ("ada@example.test", "ada@example.test"),
     ],
 )
 def test_one_address_is_taken(given: str, kept: str) -> None:
@@ -47,6 +49,7 @@ def test_one_address_is_taken(given: str, kept: str) -> None:
         "a" * 250 + "@example.com",
         "alice@exa mple.com",
         "alice\x00@example.com",
+        "root@localhost",
     ],
 )
 def test_anything_but_one_address_is_refused(given: str) -> None:
