@@ -128,10 +128,11 @@ async def _dlq_ends(stack: Stack) -> dict[TopicPartition, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka, enable_auto_commit=False)
     await consumer.start()
     try:
+        cluster = await consumer._client.fetch_all_metadata()
         tps = [
             TopicPartition(dlq(topic), p)
             for topic in ALL_TOPICS
-            for p in consumer.partitions_for_topic(dlq(topic)) or ()
+            for p in sorted(cluster.partitions_for_topic(dlq(topic)) or ())
         ]
         return dict(await consumer.end_offsets(tps)) if tps else {}
     finally:
