@@ -42,6 +42,7 @@ unit: $(STAMP)
 lint: $(STAMP)
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy shared services
 
 fmt: $(STAMP)
 	@$(VENV)/bin/ruff format .

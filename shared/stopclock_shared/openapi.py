@@ -87,8 +87,8 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
                     "description": "Seconds to wait before trying again",
                     "schema": {"type": "integer"},
                 }
-            for code, response in responses.items():
-                if code[:1] not in ("4", "5"):
+            for status, response in responses.items():
+                if status[:1] not in ("4", "5"):
                     continue
                 content = response.setdefault("content", {})
                 content.pop("application/json", None)  # FastAPI's default 422 shape: not ours

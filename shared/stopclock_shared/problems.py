@@ -9,7 +9,7 @@ import asyncpg
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -182,7 +182,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             dict(exc.headers or {}),
         )
 
-    async def on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    async def on_unavailable(request: Request, exc: Exception) -> Response:
         # The database (or another dependency) is down or refusing connections: the client
         # should come back, not conclude that its request is wrong.
         log.warning("dependency unavailable on %s %s: %r", request.method, request.url.path, exc)
@@ -217,7 +217,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             request.url.path,
         )
 
-    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    async def on_database_error(request: Request, exc: Exception) -> Response:
         # SQLAlchemy wraps what asyncpg raised; its cause says whose fault it was.
         cause = _driver_cause(exc)
         if isinstance(cause, UNSTORABLE_ERRORS):
