@@ -21,9 +21,10 @@ to deadline - 1 h. Measured:
   time to `/readyz`, to partitions assigned with every timer rebuilt, and how fast the
   clocks that fell due while it was down fire afterwards.
 
-Goals (issue 4, 2-core machine): breach lag p99 <= 100 ms and max <= 1 s at 100k clocks,
+Goals (issue 4, 2-core machine; issue 12 adds the event-time hold, docs/sla-timing.md):
+breach lag p99 <= grace + 100 ms and max <= grace + 1 s at 100k clocks (grace 0.5 s),
 memory <= 1 KiB per clock beyond the baseline, no breach missed or emitted twice after a
-SIGKILL and restart, overdue clocks firing within 5 s of ready.
+SIGKILL and restart, overdue clocks firing within the outage grace (5 s) + 5 s of ready.
 """
 
 from __future__ import annotations
@@ -532,8 +533,9 @@ async def main() -> None:
         "Restarts are SIGKILL + a new process; its timers load when Kafka assigns the "
         "partitions, i.e. after the killed member's session expires (10 s). "
         + " ".join(f"{k}: {v}." for k, v in restarts.items())
-        + " Goals: event lag p99 <= 100 ms and max <= 1 s at 100k; <= 1024 bytes per clock; "
-        "no breach missed or doubled after a SIGKILL; overdue clocks fire within 5 s of ready."
+        + " Goals: event lag p99 <= grace (0.5 s) + 100 ms and max <= grace + 1 s at 100k; "
+        "<= 1024 bytes per clock; no breach missed or doubled after a SIGKILL; overdue clocks "
+        "fire within the outage grace (5 s) + 5 s of ready (docs/sla-timing.md)."
     )
     write(
         "sla_breach", "SLA breach detection (private sla process, synthetic tickets)", rows, notes

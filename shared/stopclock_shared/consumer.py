@@ -118,6 +118,7 @@ class EventConsumer:
         group_id: str,
         on_assigned: PartitionHook | None = None,
         on_revoked: PartitionHook | None = None,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
         self.service = service
         self.name = name
@@ -137,12 +138,15 @@ class EventConsumer:
         self.group_id = group_id
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.consumer: AIOKafkaConsumer | None = None
         # True once the group has given this member its partitions (possibly none): until
         # then it applies nothing and owns no timers, so the service is not ready.
         self.joined = False
         self._pending: dict[TopicPartition, int] = {}
         self._committed_at = time.monotonic()
+        # First offset per partition of the poll being applied (see `applied_position`).
+        self._applying: dict[TopicPartition, int] = {}
 
     async def run(self) -> None:
         consumer = await self._start()
@@ -152,7 +156,12 @@ class EventConsumer:
                 if not batch:
                     await self.commit_pending()
                     continue
-                await self._batch([m for msgs in batch.values() for m in msgs])
+                # Set before any await: getmany has already moved the positions past them.
+                self._applying = {tp: msgs[0].offset for tp, msgs in batch.items()}
+                try:
+                    await self._batch([m for msgs in batch.values() for m in msgs])
+                finally:
+                    self._applying = {}
                 self._pending.update({tp: msgs[-1].offset + 1 for tp, msgs in batch.items()})
                 if time.monotonic() - self._committed_at >= COMMIT_INTERVAL:
                     await self.commit_pending()
@@ -193,6 +202,25 @@ class EventConsumer:
             # processed-events table makes that harmless.
             log.warning("offset commit failed; redelivery will be deduplicated")
 
+    async def applied_position(self, tp: TopicPartition) -> int | None:
+        """The offset below which every record of ``tp`` has been applied (committed),
+        ignored or parked; None while unknown (not assigned, or not fetched yet).
+
+        Compared with ``consumer.highwater(tp)`` it tells whether this member is caught up
+        with what the broker had at its last fetch answer (the sla service's event-time
+        watermarks). Records of a poll still being applied do not count.
+        """
+        consumer = self.consumer
+        if consumer is None or tp not in consumer.assignment():
+            return None
+        if tp in self._applying:
+            return self._applying[tp]
+        if consumer.highwater(tp) is None:
+            return None  # no fetch answer yet: the position may not be known either
+        # Returns at once (no suspension) once the partition has a valid position.
+        position: int = await consumer.position(tp)
+        return position
+
     def export_assignment(self, assigned: set[TopicPartition]) -> None:
         """After a rebalance, this replica owns exactly ``assigned`` (the metric shows it)."""
         for topic in self.topics:
@@ -204,7 +232,12 @@ class EventConsumer:
         delay = 0.5
         while True:
             # A fresh client each time: a stopped aiokafka consumer cannot be started again.
-            consumer = make_consumer(self.bootstrap, self.group_id, f"{self.group_id}-{self.name}")
+            consumer = make_consumer(
+                self.bootstrap,
+                self.group_id,
+                f"{self.group_id}-{self.name}",
+                fetch_max_wait_ms=self.fetch_max_wait_ms,
+            )
             try:
                 await consumer.start()
                 break

@@ -27,9 +27,18 @@ def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
 
 
 def make_consumer(
-    bootstrap: str, group_id: str, client_id: str, *, max_poll_records: int = 200
+    bootstrap: str,
+    group_id: str,
+    client_id: str,
+    *,
+    max_poll_records: int = 200,
+    fetch_max_wait_ms: int = 500,
 ) -> AIOKafkaConsumer:
-    """Manual commits only: offsets are committed after the database transaction."""
+    """Manual commits only: offsets are committed after the database transaction.
+
+    ``fetch_max_wait_ms`` is how long the broker holds a fetch with nothing new: an idle
+    partition is answered that often (the sla service's event-time marks follow answers).
+    """
     return AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         group_id=group_id,
@@ -37,6 +46,7 @@ def make_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=max_poll_records,
+        fetch_max_wait_ms=fetch_max_wait_ms,
         session_timeout_ms=10000,
         heartbeat_interval_ms=2000,
         # A replica that dies is noticed by the session timeout; a live one must not be kicked

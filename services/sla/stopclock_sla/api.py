@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -11,8 +9,14 @@ from sqlalchemy import Table
 
 from stopclock_shared.auth import Principal, PrincipalDep, Role, require_roles
 from stopclock_shared.db import SessionDep, utc_now
-from stopclock_shared.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page
-from stopclock_shared.problems import field_error
+from stopclock_shared.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    Page,
+    decode_key_cursor,
+    encode_key_cursor,
+)
 
 from . import repository as repo
 from . import service
@@ -20,11 +24,14 @@ from .catalog import Catalog
 from .models import calendars, policies
 from .schemas import CalendarIn, CalendarRead, PolicyIn, PolicyRead, TicketClocksRead
 from .settings import SlaSettings
+from .timers import SlaTimers
 
 router = APIRouter(prefix="/api/v1/sla")
 Writer = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER))]
 Name = Annotated[str, Path(min_length=1, max_length=100)]
-VersionQuery = Annotated[int | None, Query(ge=1, description="A past version (default: current)")]
+VersionQuery = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="A past version (default: current)")
+]
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"description": desc, "content": {"application/problem+json": {}}}
     for code, desc in {
@@ -47,24 +54,14 @@ def events_topic(request: Request) -> str:
     return settings.events_topic
 
 
-def _encode(name: str) -> str:
-    return base64.urlsafe_b64encode(name.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise field_error("cursor", "Invalid cursor; use next_cursor from a previous page") from exc
-
-
 async def _page(
     session: Any, table: Table, limit: int, cursor: str | None, shape: Any
 ) -> dict[str, Any]:
-    rows = await repo.list_current(session, table, _decode(cursor) if cursor else None, limit)
+    after = decode_key_cursor(cursor) if cursor else None
+    rows = await repo.list_current(session, table, after, limit)
     items = [shape(r) for r in rows[:limit]]
     more = len(rows) > limit
-    return {"items": items, "next_cursor": _encode(items[-1]["name"]) if more else None}
+    return {"items": items, "next_cursor": encode_key_cursor(items[-1]["name"]) if more else None}
 
 
 # --- policies -----------------------------------------------------------------------------
@@ -102,7 +99,7 @@ async def get_policy(
 @router.put(
     "/policies/{name}",
     response_model=PolicyRead,
-    responses=PROBLEMS,
+    responses={**PROBLEMS, 201: {"description": "Created", "model": PolicyRead}},
     tags=["policies"],
 )
 async def put_policy(
@@ -144,7 +141,10 @@ async def get_calendar(
 
 
 @router.put(
-    "/calendars/{name}", response_model=CalendarRead, responses=PROBLEMS, tags=["calendars"]
+    "/calendars/{name}",
+    response_model=CalendarRead,
+    responses={**PROBLEMS, 201: {"description": "Created", "model": CalendarRead}},
+    tags=["calendars"],
 )
 async def put_calendar(
     name: Name,
@@ -178,4 +178,13 @@ async def get_ticket_clocks(
     ticket_id: str, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Any:
     """The ticket's clocks computed now: elapsed, paused and remaining business seconds."""
-    return await service.read_clocks(session, catalog_of(request), principal, ticket_id, utc_now())
+    timers: SlaTimers = request.app.state.runtime.extras["timers"]
+    now = utc_now()
+    return await service.read_clocks(
+        session,
+        catalog_of(request),
+        principal,
+        ticket_id,
+        now,
+        lambda partition: timers.horizon(partition, now),
+    )

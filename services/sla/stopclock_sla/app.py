@@ -15,10 +15,11 @@ from . import metrics, service
 from . import repository as repo
 from .api import router
 from .catalog import Catalog
-from .consumers import event_consumer
+from .consumers import TICKETS_CONSUMER, event_consumer
 from .models import outbox, processed_events
 from .settings import SlaSettings
 from .timers import SlaTimers
+from .watermarks import TicketsConsumer, Watermarks
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ async def prepare(runtime: Runtime) -> None:
         catalog=catalog,
         tickets_topic=settings.tickets_topic,
         events_topic=settings.events_topic,
+        marks=Watermarks(settings.sla_breach_grace_seconds, settings.sla_outage_grace_seconds),
     )
     metrics.create_series()
     metrics.TIMERS_SCHEDULED.set_function(lambda: len(timers))
@@ -75,11 +77,16 @@ def tasks(runtime: Runtime) -> Sequence[tuple[str, Callable[[], Awaitable[None]]
     settings = runtime.settings
     assert isinstance(settings, SlaSettings)
     timers: SlaTimers = runtime.extras["timers"]
-    return [
+    found = [
         ("sla-timers", timers.run),
         ("sla-timer-notes", timers.listen),
         ("sla-clocks-gauge", lambda: export_clock_states(runtime, settings.clocks_gauge_seconds)),
     ]
+    tickets = next((c for c in runtime.consumers if c.name == TICKETS_CONSUMER), None)
+    if tickets is not None:  # no consumer, no partitions: no timers to decide
+        view = TicketsConsumer(tickets)
+        found.append(("sla-event-time", lambda: timers.follow_marks(view)))
+    return found
 
 
 def create_app(settings: SlaSettings | None = None) -> FastAPI:

@@ -11,6 +11,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
+from stopclock_shared.validation import Int32, TimeZoneName
+
+from .domain.policy import MAX_TARGET_SECONDS
+
 ClockStateName = Literal["running", "paused", "met", "breached", "cancelled"]
 
 
@@ -19,14 +23,19 @@ class _In(BaseModel):
 
 
 class MatchIn(_In):
-    type: str | None = Field(default=None, examples=["incident"])
-    priority: str | None = Field(default=None, examples=["P1"])
-    service: str | None = Field(default=None, examples=["vpn"])
+    type: Literal["incident", "service_request"] | None = Field(default=None, examples=["incident"])
+    priority: Literal["P1", "P2", "P3", "P4"] | None = Field(default=None, examples=["P1"])
+    service: str | None = Field(default=None, max_length=200, examples=["vpn"])
 
 
 class TargetIn(_In):
-    seconds: float = Field(examples=[14400], description="Business seconds on the calendar")
-    calendar: str = Field(examples=["24x7"])
+    seconds: float = Field(
+        gt=0,
+        le=MAX_TARGET_SECONDS,
+        examples=[14400],
+        description="Business seconds on the calendar (at most ten years)",
+    )
+    calendar: str = Field(min_length=1, max_length=100, examples=["24x7"])
     pause_reasons: list[str] | None = Field(
         default=None,
         description="Which waiting_on_user reasons pause this target (default: all of them)",
@@ -41,7 +50,7 @@ class TargetsIn(_In):
 
 class PolicyIn(_In):
     match: MatchIn = MatchIn()
-    order: int = Field(default=0, description="Among matching policies the lowest order wins")
+    order: Int32 = Field(default=0, description="Among matching policies the lowest order wins")
     pause_statuses: list[str] = Field(default=["waiting_on_user"])
     warn_at: list[float] = Field(default=[0.5, 0.75, 0.9])
     targets: TargetsIn
@@ -93,7 +102,7 @@ class HolidaysIn(_In):
 
 
 class CalendarIn(_In):
-    timezone: str = Field(examples=["Europe/Paris"])
+    timezone: TimeZoneName = Field(examples=["Europe/Paris"])
     week: dict[str, list[list[str]]] = Field(
         examples=[{"mon": [["08:00", "12:00"], ["13:00", "18:00"]]}]
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +65,8 @@ from .timer_notes import TimerNote
 from .versions import is_valid_name
 
 log = logging.getLogger(__name__)
+Horizon = Callable[[int], datetime | None]
+"""Partition -> the event time up to which timers may be decided (None: not here)."""
 TicketEvent = (
     TicketCreated | TicketUpdated | TicketStatusChanged | TicketCommented | TicketPriorityChanged
 )
@@ -79,6 +81,7 @@ class Saved:
     next_due: datetime | None
     events: tuple[SlaEvent, ...]
     priority: str
+    late: bool = False  # a fact applied later than its own time (TicketClocks.is_late)
 
 
 # --- policies -------------------------------------------------------------------------------
@@ -243,6 +246,14 @@ async def apply_ticket_event(
     fact = (
         None if isinstance(data, TicketCreated) else await _fact(session, catalog, envelope, data)
     )
+    late = fact is not None and agg.is_late(fact)
+    if late:
+        log.warning(
+            "ticket %s: fact of %s arrived after the clocks had decided until %s",
+            ticket.id,
+            envelope.time.isoformat(),
+            agg.last_at.isoformat(),
+        )
     if fact is not None:
         cals = await catalog.calendars(session, _calendar_keys(agg, fact))
         agg, more = agg.apply(fact, cals)
@@ -265,7 +276,7 @@ async def apply_ticket_event(
     moved = row is None or row["next_due"] != next_due or row["partition"] != partition
     notes = [TimerNote(ticket.id, partition, next_due).encode()] if moved else []
     await repo.add_events(session, outbox, _envelopes(events, snapshot, topic, envelope), notes)
-    return Saved(ticket.id, partition, next_due, events, snapshot["priority"])
+    return Saved(ticket.id, partition, next_due, events, snapshot["priority"], late)
 
 
 async def _start(
@@ -342,13 +353,16 @@ async def fire_due(
     catalog: Catalog,
     ticket_ids: Collection[str],
     now: datetime,
+    horizon: Horizon,
     *,
     topic: str = SLA_EVENTS,
 ) -> list[Saved]:
-    """Fire what is due by `now` on these tickets' clocks (rows locked), in one transaction.
+    """Fire what is due on these tickets' clocks (rows locked), in one transaction.
 
-    A ticket whose clocks cannot be computed (a bug, not the world) is logged and loses its
-    timer, rather than blocking the others forever.
+    Each ticket is decided up to `horizon(partition)`: the event time up to which every fact
+    of its partition is applied (never beyond `now`). A ticket without a horizon is left as
+    it is. A ticket whose clocks cannot be computed (a bug, not the world) is logged and
+    loses its timer, rather than blocking the others forever.
     """
     rows = await repo.lock_many(session, sorted(uuid.UUID(t) for t in ticket_ids))
     loaded = [(row, TicketClocks.from_dict(orjson.loads(row["aggregate"]))) for row in rows]
@@ -359,8 +373,12 @@ async def fire_due(
     for i, (row, agg) in enumerate(loaded):
         if i and not i % 25:
             await asyncio.sleep(0)  # let the relay and the wheel run between tickets
+        until = horizon(row["partition"])
+        if until is None:
+            saved.append(Saved(str(row["ticket_id"]), row["partition"], row["next_due"], (), ""))
+            continue
         try:
-            agg, events = agg.fire(cals, now)
+            agg, events = agg.fire(cals, until)
             next_due = _next_due(agg, cals)
         except Exception:
             log.exception(
@@ -387,9 +405,19 @@ async def fire_due(
 
 
 async def read_clocks(
-    session: AsyncSession, catalog: Catalog, principal: Principal, ticket_id: str, now: datetime
+    session: AsyncSession,
+    catalog: Catalog,
+    principal: Principal,
+    ticket_id: str,
+    now: datetime,
+    horizon: Horizon,
 ) -> dict[str, Any]:
-    """The clocks of a ticket computed at `now` (warnings and breaches due by now included)."""
+    """The clocks of a ticket computed at `now`.
+
+    Warnings and breaches are shown as decided up to `horizon(partition)` (what the timer
+    records, a moment later), never beyond: a reader never sees a breach that a fact
+    already on its way would undo. Without a horizon, the stored decisions are shown.
+    """
     try:
         ident = uuid.UUID(ticket_id)
     except ValueError:
@@ -403,7 +431,9 @@ async def read_clocks(
     agg = TicketClocks.from_dict(row["aggregate"])
     cals = await catalog.calendars(session, _calendar_keys(agg))
     # Not saved: the timer records these; reading only shows what is already true.
-    agg, _ = agg.fire(cals, now)
+    until = horizon(row["partition"])
+    if until is not None:
+        agg, _ = agg.fire(cals, until)
     view: dict[str, Any] = agg.view(cals, now)
     view["ticket_id"] = str(ident)
     return view

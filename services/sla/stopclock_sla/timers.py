@@ -14,6 +14,10 @@
   a state that did not commit, and in commit order. A change made by a ticket event is
   also announced to every replica (`timer_notes`), because during a rebalance the replica
   applying it may no longer own the partition while the new owner has already loaded.
+* Timers fire on the wall clock but decide on event time: a timer whose due time is past
+  its partition's event-time mark (`watermarks`) is *held*, not fired, until the mark
+  passes it, so a pause made before the deadline and still on its way is applied first.
+  Fired clocks are computed up to the mark, never beyond (docs/sla-timing.md).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import TopicPartition
@@ -38,6 +42,7 @@ from . import repository as repo
 from .catalog import Catalog
 from .service import Saved
 from .timer_notes import TimerNote
+from .watermarks import ConsumerView, Watermarks, sample
 
 log = logging.getLogger(__name__)
 _ONE_US = timedelta(microseconds=1)
@@ -55,6 +60,7 @@ class SlaTimers:
         catalog: Catalog,
         tickets_topic: str,
         events_topic: str,
+        marks: Watermarks,
         workers: int = 4,
         batch: int = 100,
     ) -> None:
@@ -67,7 +73,11 @@ class SlaTimers:
         # Small batches: a batch is CPU work on the one event loop, and the outbox relay,
         # the consumer and the wheel itself must get their turn in between.
         self.wheel = TimerWheel(self._fire, lag=metrics.TIMER_LAG, batch=batch)
+        self._batch_size = batch
         self.owned: set[int] = set()
+        self.marks = marks
+        # Due timers waiting for their partition's event-time mark to pass their due time.
+        self.held: dict[Hashable, Timer] = {}
         self._workers = asyncio.Semaphore(workers)
         self._batches: set[asyncio.Task[None]] = set()
         # Keys (re)scheduled while a load runs: the load's older reading must not win.
@@ -75,7 +85,7 @@ class SlaTimers:
         self._touched: set[str] = set()
 
     def __len__(self) -> int:
-        return len(self.wheel)
+        return len(self.wheel) + len(self.held)
 
     async def run(self) -> None:
         """The timer loop (a background task of the process)."""
@@ -92,12 +102,17 @@ class SlaTimers:
         if stale:
             self.wheel.drop_partitions(stale)
         self.owned = set(parts)
+        # A partition new to this replica has no mark until it is seen caught up.
+        self.marks.own(parts)
+        self._unhold(stale)
         await self._load(parts)
 
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
         """Forget the timers of partitions given away (their new owner loads them)."""
         parts = {tp.partition for tp in revoked if tp.topic == self.tickets_topic}
         self.owned -= parts
+        self.marks.drop(parts)
+        self._unhold(parts)
         dropped = self.wheel.drop_partitions(parts)
         log.info("sla timers: %d dropped for revoked partitions %s", dropped, sorted(parts))
 
@@ -140,6 +155,7 @@ class SlaTimers:
     def _set(self, key: str, partition: int, due: datetime | None) -> None:
         if self._loads:
             self._touched.add(key)
+        self.held.pop(key, None)  # the newer state decides
         if due is None or partition not in self.owned:
             self.wheel.cancel(key)
         else:
@@ -173,13 +189,62 @@ class SlaTimers:
             return
         self._set(note.ticket_id, note.partition, note.due)
 
+    async def follow_marks(self, consumer: ConsumerView, interval: float = 0.05) -> None:
+        """Move the partitions' event-time marks and release the timers they pass (a
+        background task). A sample reads in-memory consumer state only."""
+        while True:
+            moved = await sample(self.marks, consumer, self.tickets_topic, time.time())
+            if moved:
+                await self.release(moved)
+            await asyncio.sleep(interval)
+
+    async def release(self, partitions: set[int]) -> None:
+        """Fire the held timers of `partitions` that their marks now pass, in due order."""
+        ready = sorted(
+            (t for t in self.held.values() if t.partition in partitions and self._decidable(t)),
+            key=lambda t: t.due,
+        )
+        if not ready:
+            return
+        now = time.time()
+        for t in ready:
+            del self.held[t.key]
+            metrics.TIMER_HOLD.observe(max(0.0, now - t.due))
+        for i in range(0, len(ready), self._batch_size):
+            await self._start_batch(ready[i : i + self._batch_size])
+
+    def _decidable(self, timer: Timer) -> bool:
+        mark = self.marks.mark(timer.partition)
+        return mark is not None and mark >= timer.due_at + _ONE_US
+
+    def _unhold(self, partitions: set[int]) -> None:
+        for key in [k for k, t in self.held.items() if t.partition in partitions]:
+            del self.held[key]
+
+    def horizon(self, partition: int, now: datetime) -> datetime | None:
+        """How far the clocks of a ticket of `partition` may be decided at `now` (the
+        partition's mark, at most `now`); None when this replica cannot tell."""
+        mark = self.marks.mark(partition) if partition in self.owned else None
+        return None if mark is None else min(now, mark)
+
     async def _fire(self, timers: list[Timer]) -> list[Timer]:
+        ready: list[Timer] = []
+        for t in timers:
+            if self._decidable(t):
+                ready.append(t)
+                metrics.TIMER_HOLD.observe(0.0)
+            elif t.partition in self.owned:
+                self.held[t.key] = t
+        if ready:
+            await self._start_batch(ready)
+        return []
+
+    async def _start_batch(self, timers: list[Timer]) -> None:
         # Back-pressure: with every worker busy the wheel waits (and its lag shows it).
         await self._workers.acquire()
         batch = asyncio.create_task(self._fire_batch(timers))
         self._batches.add(batch)
         batch.add_done_callback(self._batch_done)
-        return []
 
     def _batch_done(self, batch: asyncio.Task[None]) -> None:
         self._batches.discard(batch)
@@ -198,6 +263,7 @@ class SlaTimers:
                     self.catalog,
                     [str(t.key) for t in timers],
                     now,
+                    lambda partition: self.horizon(partition, now),
                     topic=self.events_topic,
                 )
                 self.after_commit(session, saved)
@@ -212,6 +278,8 @@ class SlaTimers:
 
 
 def _count(saved: Saved) -> None:
+    if saved.late:
+        metrics.LATE_FACTS.inc()
     for e in saved.events:
         if isinstance(e, SlaWarning):
             metrics.WARNINGS.labels(e.target).inc()

@@ -11,14 +11,22 @@ import httpx
 import orjson
 from aiokafka import ConsumerRecord
 
-from stopclock_shared.testing.stack import unique
+from stopclock_shared.testing.stack import Stack, unique
+
+# Timers decide on event time (docs/sla-timing.md): a warning or breach is announced once
+# the partition's facts are known up to its due time: the breach grace (0.5 s by default)
+# plus a fetch round or two after the due time, plus room for a busy machine.
+ANNOUNCED_WITHIN = 1.5
 
 
 def policy_body(service: str, resolution: float, **extra: Any) -> dict[str, Any]:
-    """A policy matching only tickets of `service` (so tests never collide), on 24x7."""
+    """A policy matching only tickets of `service` (so tests never collide), on 24x7.
+
+    Its order wins over catch-all policies that other tests (API fuzzing) may have left on
+    the shared stack with order 0."""
     body: dict[str, Any] = {
         "match": {"service": service},
-        "order": 0,
+        "order": -1_000_000,
         "warn_at": [],
         "targets": {"resolution": {"seconds": resolution, "calendar": "24x7"}},
     }
@@ -95,3 +103,43 @@ def is_sla_event(
         return kind is None or env.get("type") == f"stopclock.sla.{kind}.v1"
 
     return match
+
+
+def is_ours(
+    policy: str, kind: str, ticket_id: str | None = None
+) -> Callable[[ConsumerRecord[bytes, bytes]], bool]:
+    """A probe predicate: an `sla.events` record of `kind` emitted under `policy` (a private
+    sla process's policy), about `ticket_id` if given."""
+
+    def match(record: ConsumerRecord[bytes, bytes]) -> bool:
+        env = envelope(record)
+        return bool(
+            env.get("type") == f"stopclock.sla.{kind}.v1"
+            and env.get("data", {}).get("policy") == policy
+            and (ticket_id is None or env.get("subject") == ticket_id)
+        )
+
+    return match
+
+
+async def aftermath(
+    stack: Stack, headers: dict[str, str], ticket_id: str
+) -> tuple[list[str], list[str]]:
+    """What the other services did about a ticket: (escalation kinds, mail kinds)."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        escalations = await http.get(
+            stack.url("escalation") + "/api/v1/escalations",
+            params={"ticket_id": ticket_id},
+            headers=headers,
+        )
+        mails = await http.get(
+            stack.url("notification") + "/api/v1/notifications",
+            params={"ticket_id": ticket_id},
+            headers=headers,
+        )
+    assert escalations.status_code == 200, escalations.text
+    assert mails.status_code == 200, mails.text
+    return (
+        [item["kind"] for item in escalations.json()["items"]],
+        [item["kind"] for item in mails.json()["items"]],
+    )

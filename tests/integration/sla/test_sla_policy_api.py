@@ -32,6 +32,7 @@ async def test_a_policy_shows_its_pause_policy_and_a_change_adds_a_version(
     }
     first = await sla_api.put(f"/api/v1/sla/policies/{name}", json=body, headers=admin)
     same = await sla_api.put(f"/api/v1/sla/policies/{name}", json=body, headers=admin)
+    first_order = body["order"]
     body["order"] = 5
     changed = await sla_api.put(f"/api/v1/sla/policies/{name}", json=body, headers=admin)
     requester = stack.auth(unique("person"), "requester")
@@ -42,7 +43,7 @@ async def test_a_policy_shows_its_pause_policy_and_a_change_adds_a_version(
     assert [r.json()["version"] for r in (first, same, changed)] == [1, 1, 2]
     policy = shown.json()
     assert (policy["version"], policy["order"]) == (2, 5)
-    assert old.json()["order"] == 0
+    assert old.json()["order"] == first_order
     assert policy["pause_statuses"] == ["waiting_on_user", "assigned"]
     assert policy["warn_at"] == [0.8]
     assert policy["targets"]["first_response"]["pause_reasons"] == ["info_requested"]
@@ -79,6 +80,18 @@ async def test_policies_are_listed_by_name_with_the_built_in_defaults(
             "targets.resolution.seconds",
         ),
         ({"colour": "red"}, "colour"),
+        (
+            {"targets": {"resolution": {"seconds": 10 * 366 * 86_400 + 1, "calendar": "24x7"}}},
+            "targets.resolution.seconds",
+        ),
+        (
+            {"targets": {"resolution": {"seconds": 1e308, "calendar": "24x7"}}},
+            "targets.resolution.seconds",
+        ),
+        ({"order": 2**31}, "order"),
+        ({"order": -(2**63)}, "order"),
+        ({"match": {"priority": "P9"}}, "match.priority"),
+        ({"match": {"type": ["incident"]}}, "match.type"),
     ],
 )
 async def test_an_invalid_policy_is_a_422_problem_naming_the_field(
@@ -147,6 +160,9 @@ async def test_the_24x7_calendar_exists_and_cannot_be_replaced(
         ({"week": {"mon": [["18:00", "08:00"]]}}, "week.mon[0]"),
         ({"week": {"someday": [["08:00", "18:00"]]}}, "week.someday"),
         ({"holidays": {"country": "XX"}}, "holidays.country"),
+        ({"timezone": "Europe"}, "timezone"),  # a folder of zones, not a zone
+        ({"timezone": "x" * 5000}, "timezone"),
+        ({"timezone": "../../etc/passwd"}, "timezone"),
     ],
 )
 async def test_an_invalid_calendar_is_a_422_problem_naming_the_field(
@@ -156,3 +172,16 @@ async def test_an_invalid_calendar_is_a_422_problem_naming_the_field(
     response = await sla_api.put(url, json={**OFFICE, **change}, headers=admin)
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+async def test_a_forged_cursor_or_version_is_a_422(
+    sla_api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    for url in (
+        "/api/v1/sla/policies?cursor=bm90LWEtY3Vyc29y",
+        "/api/v1/sla/calendars?cursor=%F0%9F%98%80",
+        "/api/v1/sla/policies/default-p1?version=99999999999999999999",
+    ):
+        response = await sla_api.get(url, headers=admin)
+        assert response.status_code == 422, (url, response.text)
+        assert response.headers["content-type"] == "application/problem+json"

@@ -7,7 +7,16 @@ import time
 
 import httpx
 import pytest
-from sla_support import at, clock, clocks_of, envelope, is_sla_event, policy_body, put_policy
+from sla_support import (
+    ANNOUNCED_WITHIN,
+    at,
+    clock,
+    clocks_of,
+    envelope,
+    is_sla_event,
+    policy_body,
+    put_policy,
+)
 
 from stopclock_shared.events.topics import SLA_EVENTS
 from stopclock_shared.testing.factories import move, open_ticket, put_person
@@ -38,16 +47,16 @@ async def test_a_six_second_target_breaches_on_time_and_emits_an_event(
     assert at(data["breached_at"]) == due == at(event["time"])
     assert data["ticket_number"] == ticket["number"]
     assert data["ticket"]["id"] == ticket["id"]
-    # Detection: the event reached Kafka within a second of the deadline (when the service
-    # had the clock before its deadline: a CI box too busy to ingest the ticket in 6 s
-    # would otherwise measure the ingestion, not the timer).
+    # Detection: the event reached Kafka within the breach grace and a fetch round of the
+    # deadline (when the service had the clock before its deadline: a CI box too busy to
+    # ingest the ticket in 6 s would otherwise measure the ingestion, not the timer).
     if started.timestamp / 1000 < due.timestamp() - 0.5:
-        assert 0 <= record.timestamp / 1000 - due.timestamp() <= 1.0
+        assert 0 <= record.timestamp / 1000 - due.timestamp() <= ANNOUNCED_WITHIN
 
     body = await clocks_of(sla_api, admin, ticket["id"])
     read = clock(body, "resolution")
     assert read["state"] == "breached"
-    assert (at(read["breached_at"]) - due).total_seconds() <= 1.0
+    assert at(read["breached_at"]) == due
     assert read["remaining_seconds"] == 0
 
 
@@ -69,7 +78,7 @@ async def test_warnings_fire_in_order_at_their_fractions_of_the_target(
         expected = started.timestamp() + 8 * warning["fraction"]
         assert at(envelope(record)["time"]).timestamp() == pytest.approx(expected, abs=1e-6)
         if first.timestamp / 1000 < expected - 0.5:  # the service had the clock in time
-            assert 0 <= record.timestamp / 1000 - expected <= 1.0
+            assert 0 <= record.timestamp / 1000 - expected <= ANNOUNCED_WITHIN
     read = clock(await clocks_of(sla_api, admin, ticket["id"]), "resolution")
     assert read["warnings"] == [0.5, 0.75, 0.9]
 

@@ -26,6 +26,8 @@ PER_SERVICE = {
     "stopclock_tickets_open": {"status", "priority"},
     "stopclock_sla_clocks": {"state"},
     "stopclock_sla_timer_lag_seconds": set(),
+    "stopclock_sla_timer_hold_seconds": set(),
+    "stopclock_sla_late_facts_total": set(),
     "stopclock_sla_timers_scheduled": set(),
     "stopclock_sla_warnings_total": {"target"},
     "stopclock_sla_breaches_total": {"target", "priority"},

@@ -12,10 +12,12 @@ from aiokafka import TopicPartition
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stopclock_shared.timers import Timer
 from stopclock_sla import repository
 from stopclock_sla.catalog import Catalog
 from stopclock_sla.timer_notes import TimerNote
 from stopclock_sla.timers import SlaTimers
+from stopclock_sla.watermarks import Watermarks
 
 TOPIC = "tickets.events"
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
@@ -50,6 +52,7 @@ def replica(
         catalog=Catalog(),
         tickets_topic=TOPIC,
         events_topic="sla.events",
+        marks=Watermarks(grace=1.0, outage_grace=5.0),
     )
     return timers, database
 
@@ -141,3 +144,86 @@ def test_a_timer_note_decodes_to_what_was_encoded(
     encoded = TimerNote(ticket, partition, due).encode()
     assert TimerNote.decode(encoded) == TimerNote(ticket, partition, due)
     assert len(encoded) < 8000  # PostgreSQL's NOTIFY payload limit
+
+
+# --- timers decide on event time (docs/sla-timing.md) ----------------------------------------
+
+
+def known_until(timers: SlaTimers, partition: int, until: datetime) -> None:
+    """Answers of `partition` flowing, caught up, until its mark is `until` (grace 1 s)."""
+    end = until.timestamp() + 1.0 + 0.1  # the mark is the answer before the last, less 1 s
+    now = end - 6.0
+    while now <= end + 1e-9:
+        timers.marks.tick(now)
+        timers.marks.observe(partition, now, caught_up=True)
+        now += 0.05
+
+
+class Fired:
+    """Stands in for the database work of firing: records the batches started."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    async def start(self, batch: list[Timer]) -> None:
+        self.batches.append([str(t.key) for t in batch])
+
+
+def firing(monkeypatch: pytest.MonkeyPatch, timers: SlaTimers) -> Fired:
+    fired = Fired()
+    monkeypatch.setattr(timers, "_start_batch", fired.start)
+    return fired
+
+
+async def test_a_due_timer_past_its_partitions_mark_is_held_until_the_mark_passes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    timers, _ = replica(monkeypatch)
+    fired = firing(monkeypatch, timers)
+    await timers.on_assigned(tps(0, 1))
+    known_until(timers, 0, T0 - timedelta(seconds=1))
+    known_until(timers, 1, T0 + timedelta(seconds=1))
+    due = [Timer("held", T0.timestamp(), 0), Timer("ready", T0.timestamp(), 1)]
+    await timers._fire(due)
+    assert fired.batches == [["ready"]]
+    assert set(timers.held) == {"held"}
+    assert len(timers) == 1
+
+    await timers.release({0})  # the mark has not moved past it yet
+    assert fired.batches == [["ready"]]
+    known_until(timers, 0, T0 + timedelta(seconds=2))
+    await timers.release({0})
+    assert fired.batches == [["ready"], ["held"]]
+    assert timers.held == {}
+
+
+async def test_a_partition_without_a_mark_holds_its_timers_and_reads_decide_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    timers, _ = replica(monkeypatch)
+    fired = firing(monkeypatch, timers)
+    await timers.on_assigned(tps(0))  # just assigned: nothing known of the partition yet
+    await timers._fire([Timer("t", T0.timestamp(), 0)])
+    assert fired.batches == []
+    assert timers.horizon(0, T0) is None
+    known_until(timers, 0, T0 + timedelta(seconds=2))
+    assert timers.horizon(0, T0) == T0  # never beyond the read time
+    mark = timers.marks.mark(0)
+    assert mark is not None
+    assert mark >= T0 + timedelta(seconds=2)
+    assert timers.horizon(0, T0 + timedelta(hours=1)) == mark
+    assert timers.horizon(5, T0) is None  # not ours
+
+
+async def test_a_newer_schedule_or_a_revocation_forgets_a_held_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    timers, _ = replica(monkeypatch)
+    firing(monkeypatch, timers)
+    await timers.on_assigned(tps(0, 1))
+    await timers._fire([Timer("paused", T0.timestamp(), 0), Timer("moved", T0.timestamp(), 1)])
+    assert set(timers.held) == {"paused", "moved"}
+    timers._on_note(None, 0, repository.TIMERS_CHANNEL, note("paused", 0, None))  # a pause
+    assert set(timers.held) == {"moved"}
+    await timers.on_revoked(tps(1))
+    assert timers.held == {}

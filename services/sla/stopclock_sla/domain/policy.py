@@ -33,6 +33,10 @@ WAITING: Final = "waiting_on_user"
 DEFAULT_PAUSE_STATUSES: Final = (WAITING,)
 DEFAULT_WARN_AT: Final = (0.5, 0.75, 0.9)
 
+# A target beyond ten years is a typo, not a promise; it also bounds how far any deadline
+# computation walks (business_time jumps weeks, but not forever).
+MAX_TARGET_SECONDS = 10 * 366 * 86_400
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
@@ -261,6 +265,8 @@ def _target_errors(
     errors = []
     if not math.isfinite(target.seconds) or target.seconds <= 0:
         errors.append(FieldError(f"{where}.seconds", "must be a positive number of seconds"))
+    elif target.seconds > MAX_TARGET_SECONDS:
+        errors.append(FieldError(f"{where}.seconds", "must be at most ten years of seconds"))
     if calendars is not None and target.calendar not in calendars:
         errors.append(FieldError(f"{where}.calendar", f"unknown calendar {target.calendar!r}"))
     for i, reason in enumerate(target.pause_reasons or ()):

@@ -23,9 +23,16 @@ Rules (see also `clock.py`):
   sequence, or of a kind already applied at that sequence, is a no-op. (Kinds are
   tracked per sequence because one ticket version may produce several events, e.g. a
   requester's comment and the status change it causes.)
-* A fact's time never goes backwards: it is clamped to the latest fact time seen.
-  Before a fact is applied, every timer due by its time is fired, so the clocks do not
-  depend on whether the timer loop or the fact came first.
+* A fact's time never goes backwards: it is clamped to the latest fact time seen and to
+  the latest warning or breach already recorded. Before a fact is applied, every timer due
+  by its time is fired.
+* Event time, not arrival, decides (docs/sla-timing.md): `fire(calendars, until)` records
+  only what is due by `until`, and the edge passes the partition's event-time mark (every
+  fact up to it applied). So the clocks and the events do not depend on when the timer
+  fired or whether it came before a fact: they are those of the facts applied in event-time
+  order. A fact that arrives after a decision later than its own time (lag beyond the
+  grace) is applied at that decision's time: a recorded breach is never undone, and the
+  clock never contradicts it (no pause before its own breach).
 """
 
 from __future__ import annotations
@@ -76,9 +83,7 @@ class TicketClocks:
 
     def apply(self, fact: Fact, calendars: Calendars) -> tuple[TicketClocks, Events]:
         """Apply a ticket fact; returns the new state and the events it caused."""
-        if fact.sequence < self.sequence or (
-            fact.sequence == self.sequence and fact.kind in self.applied
-        ):
+        if self._applied(fact):
             return self, ()
         at = max(fact.at, self.last_at)
         state, events = self.fire(calendars, at)
@@ -92,13 +97,28 @@ class TicketClocks:
             state, more = state._priority(fact, at, calendars)
         return state, events + more
 
-    def fire(self, calendars: Calendars, now: datetime) -> tuple[TicketClocks, Events]:
-        """Record the warnings and breaches due by `now` (event time = their due time)."""
-        clocks, events = _each(self.clocks, calendars, lambda c, cal: clk.fire(c, cal, now))
+    def fire(self, calendars: Calendars, until: datetime) -> tuple[TicketClocks, Events]:
+        """Record the warnings and breaches due by `until` (event time = their due time).
+
+        `until` is an event time: the caller passes one up to which every fact is applied.
+        A decision is final, so later facts never go back before it (`last_at`).
+        """
+        clocks, events = _each(self.clocks, calendars, lambda c, cal: clk.fire(c, cal, until))
         if not events:
             return self, ()
         ordered = tuple(sorted(events, key=lambda e: e.at))
-        return replace(self, clocks=clocks), ordered
+        last_at = max(self.last_at, ordered[-1].at)
+        return replace(self, clocks=clocks, last_at=last_at), ordered
+
+    def is_late(self, fact: Fact) -> bool:
+        """True when `fact` would be applied later than its own time (after a decision or a
+        fact of a later time); a redelivered fact is not late, it is ignored."""
+        return not self._applied(fact) and fact.at < self.last_at
+
+    def _applied(self, fact: Fact) -> bool:
+        return fact.sequence < self.sequence or (
+            fact.sequence == self.sequence and fact.kind in self.applied
+        )
 
     def next_timer(self, calendars: Calendars) -> tuple[TargetName, Timer] | None:
         """The earliest timer over all clocks, with its target; None when nothing runs."""
