@@ -70,6 +70,15 @@ def page_of_list(items: Sequence[T], limit: int, cursor: str | None) -> dict[str
     }
 
 
+def encode_key_cursor(key: str) -> str:
+    """A cursor for a list ordered by a unique text key alone (e.g. names), same format."""
+    return encode_cursor(_EPOCH, key)
+
+
+def decode_key_cursor(cursor: str) -> str:
+    return decode_cursor(cursor, str)[1]
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 # Cursors we issue are unpadded base64url; anything else is refused before it is decoded.
