@@ -90,13 +90,14 @@ def reply(
     sender: str | None = None,
     quote: bool = True,
     threaded: bool = True,
+    subject: str | None = None,
     **headers: str,
 ) -> EmailMessage:
     """A reply as a mail client writes it: new text on top, our mail quoted below."""
     msg = EmailMessage()
     msg["From"] = sender or f"Ada Mailer <{to.email}>"
     msg["To"] = to.reply_to if threaded else DESK
-    msg["Subject"] = f"Re: {to.subject}"
+    msg["Subject"] = subject if subject is not None else f"Re: {to.subject}"
     msg["Message-ID"] = make_msgid(domain="client.example.test")
     msg["Date"] = "Thu, 03 Dec 2026 12:00:00 +0000"
     if threaded:
@@ -137,6 +138,14 @@ async def inbound_by_message_id(
 
     found: Json = await until(find, what=f"inbound record of {message_id}")
     return found
+
+
+async def deliver(
+    api: httpx.AsyncClient, headers: dict[str, str], msg: EmailMessage, sender: str
+) -> Json:
+    """Send a mail to the desk and wait for what the inbound log recorded of it."""
+    await send(msg)
+    return await inbound_by_message_id(api, headers, sender, str(msg["Message-ID"]))
 
 
 async def comments_of(

@@ -15,6 +15,7 @@ from inbound_support import (
     DESK,
     INBOUND,
     comments_of,
+    deliver,
     inbound_by_message_id,
     inbound_of,
     reply,
@@ -95,15 +96,10 @@ async def test_an_out_of_office_reply_leaves_the_ticket_waiting_and_the_clock_pa
         waiting,
         "I am out of the office until Monday with limited access to email.",
         quote=False,
+        subject=f"Automatic reply: {waiting.subject}",
         Auto_Submitted="auto-replied",
     )
-    del away["Subject"]
-    away["Subject"] = f"Automatic reply: {waiting.subject}"
-    await send(away)
-
-    record = await inbound_by_message_id(
-        notification_api, admin, waiting.email, str(away["Message-ID"])
-    )
+    record = await deliver(notification_api, admin, away, waiting.email)
     assert (record["outcome"], record["ticket_id"]) == ("auto_reply", ticket_id)
 
     async def noted() -> list[dict[str, object]]:
@@ -137,11 +133,7 @@ async def test_a_strangers_reply_is_an_internal_note_that_changes_nothing(
     ticket_id = waiting.ticket["id"]
     stranger = f"{unique('stranger')}@example.test"
     answer = reply(waiting, "I sit next to Ada; the printer is broken.", sender=stranger)
-    await send(answer)
-
-    record = await inbound_by_message_id(
-        notification_api, admin, stranger, str(answer["Message-ID"])
-    )
+    record = await deliver(notification_api, admin, answer, stranger)
     assert (record["outcome"], record["ticket_id"]) == ("internal_comment", ticket_id)
 
     async def noted() -> list[dict[str, object]]:
@@ -164,14 +156,10 @@ async def test_a_ticket_number_in_the_subject_threads_the_requesters_fresh_mail(
 ) -> None:
     waiting = await waiting_ticket(ticket_api, admin, mails)
     ticket_id, number = waiting.ticket["id"], waiting.ticket["number"]
-    fresh = reply(waiting, "Floor 3.", quote=False, threaded=False)
-    del fresh["Subject"]
-    fresh["Subject"] = f"About my printer [{number}]"
-    await send(fresh)
-
-    record = await inbound_by_message_id(
-        notification_api, admin, waiting.email, str(fresh["Message-ID"])
+    fresh = reply(
+        waiting, "Floor 3.", quote=False, threaded=False, subject=f"About my printer [{number}]"
     )
+    record = await deliver(notification_api, admin, fresh, waiting.email)
     assert (record["outcome"], record["ticket_id"]) == ("comment", ticket_id)
     assert number in record["detail"]
 
@@ -205,8 +193,7 @@ async def test_a_known_person_writing_to_the_desk_opens_a_ticket_and_its_confirm
         # The directory replica follows people.events within moments; until it has the
         # person, a mail is (correctly) rejected, so each try is a new mail.
         msg = to_desk(f"Wanda <{email.upper()}>", "Re: Scanner offline", "The scanner is off.")
-        await send(msg)
-        record = await inbound_by_message_id(notification_api, admin, email, str(msg["Message-ID"]))
+        record = await deliver(notification_api, admin, msg, email)
         return record if record["outcome"] == "new_ticket" else None
 
     record = await until(opened, what="a new ticket by mail")
@@ -247,10 +234,7 @@ async def test_the_requesters_reply_to_a_closed_ticket_opens_a_follow_up(
     async def replied() -> dict[str, object] | None:
         # Each try is a new mail: the replica learns of the closing within moments.
         answer = reply(waiting, "It jams again since this morning.")
-        await send(answer)
-        record = await inbound_by_message_id(
-            notification_api, admin, waiting.email, str(answer["Message-ID"])
-        )
+        record = await deliver(notification_api, admin, answer, waiting.email)
         return record if record["outcome"] == "new_ticket" else None
 
     record = await until(replied, what="a follow-up ticket")
@@ -288,8 +272,7 @@ async def test_mail_from_our_own_address_is_a_loop_and_rejected(
     notification_api: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
     msg = to_desk(DESK, f"Loop {unique('loop')}", "ping")
-    await send(msg)
-    record = await inbound_by_message_id(notification_api, admin, DESK, str(msg["Message-ID"]))
+    record = await deliver(notification_api, admin, msg, DESK)
     assert record["outcome"] == "rejected"
     assert record["detail"].startswith("loop")
 
