@@ -10,6 +10,41 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 
+async def assign_all(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """Assign every partition of ``topic`` to a started group-less consumer."""
+    partitions = consumer.partitions_for_topic(topic)
+    for _ in range(50):
+        if partitions:
+            break
+        await asyncio.sleep(0.1)
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic)
+    assert partitions, f"topic {topic} has no partitions"
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(tps)
+    return tps
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
+    """Every message value on ``topic``, from the beginning to the end it has now."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = await assign_all(consumer, topic)
+        ends = await consumer.end_offsets(tps)
+        # An explicit offset, not seek_to_beginning(): its reset is lazy and may race with
+        # position(), which then reports the end.
+        for tp, offset in (await consumer.beginning_offsets(tps)).items():
+            consumer.seek(tp, offset)
+        values: list[bytes] = []
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            values += [m.value or b"" for msgs in batch.values() for m in msgs]
+        return values
+    finally:
+        await consumer.stop()
+
+
 class KafkaProbe:
     """A group-less consumer positioned at the end of every partition when started."""
 
@@ -21,16 +56,7 @@ class KafkaProbe:
 
     async def __aenter__(self) -> KafkaProbe:
         await self.consumer.start()
-        partitions = self.consumer.partitions_for_topic(self.topic)
-        for _ in range(50):
-            if partitions:
-                break
-            await asyncio.sleep(0.1)
-            await self.consumer._client.force_metadata_update()
-            partitions = self.consumer.partitions_for_topic(self.topic)
-        assert partitions, f"topic {self.topic} has no partitions"
-        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        self.consumer.assign(tps)
+        tps = await assign_all(self.consumer, self.topic)
         await self.consumer.seek_to_end(*tps)
         for tp in tps:  # resolve positions now, so later messages are never skipped
             await self.consumer.position(tp)

@@ -1,0 +1,25 @@
+"""``outages.events`` (key: service): an outage and who to warn."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime
+
+from .payload import Payload
+from .people import PersonRef
+
+
+class OutageData(Payload):
+    id: str
+    service: str
+    title: str
+    description: str
+    impact: str
+    status: str
+    created_at: AwareDatetime
+    resolved_at: AwareDatetime | None = None
+
+
+class OutageEvent(Payload):
+    outage: OutageData
+    subscribers: list[PersonRef]
+    message: str | None = None
