@@ -9,12 +9,13 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 RUN python -m venv /opt/venv
+# Runtime pins only: test, lint and stack tools are in requirements-dev.txt, never copied here.
 COPY requirements.txt ./
-# The image runs services, not the test suite: leave out the test, lint and type-check tools.
-RUN grep -viE '^(mypy|ruff|pytest|pytest-asyncio|hypothesis)==' requirements.txt > runtime-requirements.txt \
-    && pip install -r runtime-requirements.txt
+RUN pip install -r requirements.txt
 COPY shared ./shared
 COPY services ./services
+# Built (not editable) packages: stopclock_shared.testing is left out (shared/pyproject.toml),
+# and the local stack supervisor lives in devstack/, outside the build context.
 RUN pip install --no-deps --no-build-isolation \
         ./shared ./services/ticket ./services/sla ./services/notification \
         ./services/escalation ./services/survey

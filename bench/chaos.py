@@ -33,9 +33,9 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from devstack import ports, procs
+from devstack.config import SERVICE_PORTS, load
 from stopclock_shared.events.topics import ALL_TOPICS, dlq
-from stopclock_shared.localstack import ports, procs
-from stopclock_shared.localstack.config import SERVICE_PORTS, load
 from stopclock_shared.testing.factories import put_person
 from stopclock_shared.testing.stack import Stack, unique
 

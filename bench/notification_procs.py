@@ -27,11 +27,11 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
+from devstack import procs
 from stopclock_notification.consumers import TOPICS
 from stopclock_notification.domain import MailKind, message_id_for
 from stopclock_shared.events.codec import encode
 from stopclock_shared.events.topics import TICKETS_EVENTS
-from stopclock_shared.localstack import procs
 from stopclock_shared.testing.events import ticket_created
 from stopclock_shared.testing.processes import CLOCK_TICKS, cpu_seconds, free_port
 from stopclock_shared.testing.stack import Stack
@@ -189,7 +189,7 @@ class Catcher:
 async def start_catcher(stack: Stack, directory: Path) -> Catcher:
     port = free_port()
     maildir = directory / "mail"
-    argv = [sys.executable, "-m", "stopclock_shared.localstack.mailcatcher"]
+    argv = [sys.executable, "-m", "devstack.mailcatcher"]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--maildir", str(maildir)]
     child = spawn(argv, dict(os.environ), directory / "catcher.log", stack.repo_root)
     for _ in range(100):

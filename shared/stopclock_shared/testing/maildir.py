@@ -1,6 +1,6 @@
 """Read the mails the local SMTP catcher stored in its Maildir (tests and benchmarks).
 
-The catcher (``stopclock_shared.localstack.mailcatcher``) writes every message it accepts
+The catcher (``devstack.mailcatcher``) writes every message it accepts
 into a Maildir; ``MailWatcher`` reads only the ones that arrived after it was created.
 """
 

@@ -23,11 +23,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import RecordMetadata
 
+from devstack import procs
 from stopclock_notification.consumers import TOPICS
 from stopclock_shared.events.codec import encode
 from stopclock_shared.events.envelope import Envelope
 from stopclock_shared.events.topics import TICKETS_EVENTS
-from stopclock_shared.localstack import procs
 from stopclock_shared.testing.maildir import MailWatcher
 from stopclock_shared.testing.processes import free_port
 from stopclock_shared.testing.stack import Stack, unique
@@ -83,7 +83,7 @@ class Catcher:
     def make(cls, stack: Stack, directory: Path) -> Catcher:
         port = free_port()
         maildir = directory / "mail"
-        argv = [sys.executable, "-m", "stopclock_shared.localstack.mailcatcher"]
+        argv = [sys.executable, "-m", "devstack.mailcatcher"]
         argv += ["--host", "127.0.0.1", "--port", str(port), "--maildir", str(maildir)]
         process = Process(argv, dict(os.environ), directory / "catcher.log", stack.repo_root)
         return cls(process, port, maildir)

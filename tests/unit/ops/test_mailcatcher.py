@@ -14,16 +14,19 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from ops_support import REPO
 
+from devstack.mailcatcher import MODULE
 from stopclock_shared.testing.processes import free_port
 
 
 @pytest.fixture
 def catcher(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     port, maildir = free_port(), tmp_path / "mail"
-    argv = [sys.executable, "-m", "stopclock_shared.localstack.mailcatcher"]
+    argv = [sys.executable, "-m", MODULE]
     proc = subprocess.Popen(
-        [*argv, "--host", "127.0.0.1", "--port", str(port), "--maildir", str(maildir)]
+        [*argv, "--host", "127.0.0.1", "--port", str(port), "--maildir", str(maildir)],
+        cwd=REPO,  # devstack is imported from the repository root
     )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

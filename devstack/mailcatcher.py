@@ -1,6 +1,6 @@
 """The local SMTP catcher: every message received is stored in a Maildir.
 
-Runs as its own process, ``python -m stopclock_shared.localstack.mailcatcher``, so that a test
+Runs as its own process, ``python -m devstack.mailcatcher`` (``MODULE``), so that a test
 can stop it (SIGSTOP, SIGKILL) to simulate an SMTP outage and start it again with ``spawn``.
 Its pid is in ``.local/run/mailcatcher.pid`` (``STOPCLOCK_MAILCATCHER_PIDFILE`` in tests).
 Read the mail with ``mailbox.Maildir(<repo>/.local/mail)``.
@@ -23,6 +23,9 @@ from typing import Any
 from . import procs
 from .config import StackConfig, load
 
+# What follows `python -m` (run from the repository root): tests look for it in `ps` output.
+MODULE = "devstack.mailcatcher"
+
 
 def ensure_maildir(path: Path) -> None:
     """Create the Maildir layout; `mailbox.Maildir(create=True)` skips it for an existing dir."""
@@ -35,7 +38,7 @@ def argv(config: StackConfig) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "stopclock_shared.localstack.mailcatcher",
+        MODULE,
         "--host",
         config.smtp_host,
         "--port",
@@ -115,7 +118,7 @@ def serve(host: str, port: int, maildir: Path) -> None:
 def main(args: list[str] | None = None) -> None:
     """Command-line entry point; defaults come from the stack config."""
     config = load()
-    parser = argparse.ArgumentParser(prog="python -m stopclock_shared.localstack.mailcatcher")
+    parser = argparse.ArgumentParser(prog=f"python -m {MODULE}")
     parser.add_argument("--host", default=config.smtp_host)
     parser.add_argument("--port", type=int, default=config.smtp_port)
     parser.add_argument("--maildir", type=Path, default=config.mail_dir)

@@ -72,11 +72,7 @@ def cmd_stop(config: StackConfig) -> int:
     did = False
     pid = procs.read_pid(config.run_dir / "stack.pid")
     # The lock proves a supervisor of this repository is alive; stack.pid says which one.
-    if (
-        pid is not None
-        and is_locked(config)
-        and "stopclock_shared.localstack" in procs.cmdline(pid)
-    ):
+    if pid is not None and is_locked(config) and procs.is_supervisor(procs.cmdline(pid)):
         say(f"stopping the supervisor (pid {pid})")
         if not procs.terminate(pid, timeout=STOP_WAIT, group=False):
             detail(f"supervisor did not stop within {STOP_WAIT:.0f} s: killed")

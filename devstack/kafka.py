@@ -172,7 +172,7 @@ async def _metadata_answers(bootstrap: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient  # the venv has it; keep `stop` import-light
 
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, client_id="stopclock-localstack", request_timeout_ms=5000
+        bootstrap_servers=bootstrap, client_id="stopclock-devstack", request_timeout_ms=5000
     )
     try:
         await admin.start()

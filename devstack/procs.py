@@ -9,6 +9,7 @@ running, and whatever is slow to exit is cleaned up by the next `run` or by `sto
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import pwd
 import signal
@@ -109,6 +110,19 @@ def cmdline(pid: int) -> str:
     return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
 
 
+# The supervisor's module as `ps` shows it (`python -m devstack run`). The second name is where
+# it lived before it moved out of stopclock_shared: a stack started by that code is still ours.
+SUPERVISOR_MODULES = ("devstack", "stopclock_shared.localstack")
+
+
+def is_supervisor(line: str) -> bool:
+    """True when the command line ``line`` (see ``cmdline``) runs the stack supervisor."""
+    return any(
+        flag == "-m" and module in SUPERVISOR_MODULES
+        for flag, module in itertools.pairwise(line.split())
+    )
+
+
 def _environ_has(pid: int, entry: bytes) -> bool:
     try:
         return entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
@@ -140,7 +154,7 @@ def is_ours(pid: int, config: StackConfig, *, strict: bool = False) -> bool:
     if f"{config.repo_root}/" in line or f"{config.pg_fallback_dir}" in line:
         return True
     # The supervisor itself: started from the repo root with a relative venv path.
-    return "stopclock_shared.localstack" in line and _cwd(pid) == str(config.repo_root)
+    return is_supervisor(line) and _cwd(pid) == str(config.repo_root)
 
 
 def stack_root_of(pid: int) -> str | None:

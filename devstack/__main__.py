@@ -1,5 +1,4 @@
-"""Command line: `python -m stopclock_shared.localstack COMMAND` (install, run, stop, status,
-test, bench, chaos)."""
+"""Command line: `python -m devstack COMMAND` (install, run, stop, status, test, bench, chaos)."""
 
 from __future__ import annotations
 
@@ -23,7 +22,7 @@ _HELP = {
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it; returns the process exit code."""
-    parser = argparse.ArgumentParser(prog="python -m stopclock_shared.localstack")
+    parser = argparse.ArgumentParser(prog="python -m devstack")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, text in _HELP.items():
         sub.add_parser(name, help=text)

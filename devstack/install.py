@@ -54,7 +54,7 @@ def _apt_install(packages: list[str], config: StackConfig) -> None:
     # Keep the packages' own daemons (a cluster on :5432, prometheus on :9090) from starting.
     own_policy = not _POLICY_RC_D.exists()
     if own_policy:
-        _POLICY_RC_D.write_text("#!/bin/sh\n# written by stopclock localstack install\nexit 101\n")
+        _POLICY_RC_D.write_text("#!/bin/sh\n# written by stopclock devstack install\nexit 101\n")
         _POLICY_RC_D.chmod(0o755)
     try:
         for argv in (

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..settings import DEV_JWT_SECRET
+from stopclock_shared.settings import DEV_JWT_SECRET
 
 DEFAULT_JWT_SECRET = DEV_JWT_SECRET  # one default for the stack and the services
 DEFAULT_PG_PORT = 55432
@@ -47,12 +47,11 @@ MARKER_ENV = "STOPCLOCK_STACK_ROOT"
 
 
 def find_repo_root() -> Path:
-    """The repository this package was installed from (editable install: the source tree)."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "Makefile").is_file() and (parent / "shared" / "stopclock_shared").is_dir():
-            return parent
-    raise RuntimeError(f"cannot find the repository root above {here}")
+    """The repository this package lives in (``devstack/`` sits at its root)."""
+    root = Path(__file__).resolve().parents[1]
+    if not ((root / "Makefile").is_file() and (root / "shared" / "stopclock_shared").is_dir()):
+        raise RuntimeError(f"{root} does not look like the Stopclock repository")
+    return root
 
 
 def _split_host_port(value: str, default_port: int) -> tuple[str, int]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from stopclock_shared.localstack import leftovers, status
-from stopclock_shared.localstack.config import StackConfig
-from stopclock_shared.localstack.output import StackError
+from devstack import leftovers, status
+from devstack.config import StackConfig
+from devstack.output import StackError
 from stopclock_shared.testing.processes import free_port
 
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from stopclock_shared.localstack import kafka, leftovers, ports, procs, status, topics
-from stopclock_shared.localstack.config import SERVICE_PORTS, StackConfig
+from devstack import kafka, leftovers, mailcatcher, ports, procs, status, topics
+from devstack.config import SERVICE_PORTS, StackConfig
 from stopclock_shared.testing.stack import Stack, unique
 
 
@@ -80,7 +80,7 @@ async def test_broker_refuses_to_auto_create_a_topic(stack: Stack) -> None:
 async def test_mail_sent_to_the_catcher_can_be_read_with_mailbox_maildir(
     config: StackConfig, stack: Stack
 ) -> None:
-    subject = unique("localstack-probe")
+    subject = unique("devstack-probe")
     message = EmailMessage()
     message["From"] = "probe@stopclock.test"
     message["To"] = "someone@stopclock.test"
@@ -101,7 +101,7 @@ def test_mail_catcher_pid_file_names_the_live_catcher(config: StackConfig) -> No
     pid = procs.read_pid(pid_file)
     assert pid is not None
     assert procs.is_alive(pid)
-    assert "stopclock_shared.localstack.mailcatcher" in procs.cmdline(pid)
+    assert mailcatcher.MODULE in procs.cmdline(pid)
     assert pid in ports.listeners(config.smtp_port)
 
 
@@ -167,7 +167,7 @@ def test_the_notification_service_listens_for_mail_to_the_desk_where_the_stack_s
 async def test_the_inbound_smtp_listener_greets_and_says_hello(config: StackConfig) -> None:
     def hello() -> tuple[int, int]:
         with smtplib.SMTP(config.inbound_smtp_host, config.inbound_smtp_port, timeout=10) as smtp:
-            code, _ = smtp.ehlo("localstack-test.example.com")
+            code, _ = smtp.ehlo("devstack-test.example.com")
             noop, _ = smtp.noop()
             return code, noop
 

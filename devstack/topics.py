@@ -10,8 +10,9 @@ import asyncio
 
 from aiokafka.errors import KafkaError
 
-from ..events.topics import ALL_TOPICS, dlq
-from ..kafka import ensure_topics as create_topics
+from stopclock_shared.events.topics import ALL_TOPICS, dlq
+from stopclock_shared.kafka import ensure_topics as create_topics
+
 from .config import TOPIC_PARTITIONS
 from .output import StackError
 
