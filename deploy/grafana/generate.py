@@ -94,6 +94,16 @@ def csat(window: str, by: str = "") -> str:
     )
 
 
+PAUSED_SHARE_6H = (
+    "sum(increase(stopclock_sla_resolution_paused_seconds_total[6h]))"
+    " / sum(increase(stopclock_sla_resolution_business_seconds_total[6h]))"
+)
+WITHOUT_QUESTION_6H = (
+    'sum(increase(stopclock_sla_waits_total{question="none"}[6h]))'
+    " / sum(increase(stopclock_sla_waits_total[6h]))"
+)
+
+
 def overview_rows() -> tuple[Row, ...]:
     """The desk: tickets, SLA clocks, chasing requesters, satisfaction and mail."""
     breaches_24h = "sum(increase(stopclock_sla_breaches_total[24h]))"
@@ -211,6 +221,22 @@ def overview_rows() -> tuple[Row, ...]:
                     ),
                     width=12,
                     stacked=True,
+                ),
+                Panel(
+                    "Paused share and waits without a question (6 h)",
+                    "Share of the resolution clocks' business time spent paused, and share of"
+                    " the waits set with no question to the requester (no note, no public"
+                    " comment before). A high second line means tickets parked in a waiting"
+                    " status to stop the clock (alert StopclockPausesWithoutQuestion; the"
+                    " per-agent detail is GET /api/v1/sla/reports/pauses).",
+                    (
+                        Query(PAUSED_SHARE_6H, "paused share"),
+                        Query(WITHOUT_QUESTION_6H, "waits without a question"),
+                    ),
+                    width=12,
+                    unit="percentunit",
+                    min=0,
+                    max=1,
                 ),
             ),
         ),

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     public_survey_url: str = "http://127.0.0.1:8004"
+    # Public bases of the policy pages (``/policy``): the confirmation mail links to the
+    # sla one, and the two pages link to each other.
+    public_sla_url: str = "http://127.0.0.1:8001"
+    public_escalation_url: str = "http://127.0.0.1:8003"
     # The desk's own address: the From of every mail, where people write to the desk, and
     # the base of the reply addresses (local+tag@domain).
     desk_address: str = "servicedesk@stopclock.local"

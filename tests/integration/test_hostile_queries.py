@@ -32,6 +32,11 @@ CASES = [
     ("notification", "/api/v1/inbound?cursor=%F0%9F%98%80"),
     ("ticket", "/api/v1/tickets?cursor=" + forged("0001-01-01T00:00:00+14:00", "x")),
     ("ticket", "/api/v1/tickets?priority=P1&limit=-1"),
+    ("sla", "/api/v1/sla/reports/pauses?from=0001-01-01T00:00:00%2B14:00"),
+    ("sla", "/api/v1/sla/reports/pauses?to=9999-12-31T23:59:59-14:00"),
+    ("sla", "/api/v1/sla/reports/pauses?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z"),
+    ("sla", "/api/v1/sla/reports/pauses?service=a%00b"),
+    ("sla", "/api/v1/sla/reports/pauses?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z"),
 ]
 
 

@@ -16,6 +16,7 @@ from .api import router
 from .consumers import event_consumer
 from .ladder_timers import LadderTimers
 from .models import outbox, processed_events
+from .policy_page import router as policy_page_router
 from .settings import EscalationSettings
 
 __all__ = ["EscalationSettings", "create_app"]
@@ -50,11 +51,12 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
         description=(
             "Reminders, manager escalations, auto-resolution and the responsiveness register. "
             "When no stored policy matches a ticket, the built-in policy `default` applies: "
-            "reminders 1 and 3 days after waiting starts, the final step a day later, 24x7."
+            "reminders 1 and 3 days after waiting starts, the final step a day later, 24x7. "
+            "`/policy` is the public page saying the reminders and the manager rule plainly."
         ),
         outbox_table=outbox,
         processed_table=processed_events,
-        routers=[router],
+        routers=[router, policy_page_router],
         consumers=lambda rt: [event_consumer(rt)],
         tasks=tasks,
         on_ready=build_timers,

@@ -53,6 +53,7 @@ def desk_of(settings: NotificationSettings) -> service.Desk:
         locale=settings.desk_locale,
         timezone=settings.desk_timezone,
         link_key=settings.link_key,
+        policy_base_url=settings.public_sla_url,
     )
 
 

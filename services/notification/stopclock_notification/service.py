@@ -45,13 +45,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Desk:
-    """What planning needs beyond the event: survey and answer links, the desk manager's
-    language. ``link_key`` signs answer links (``Settings.link_key``); empty: no links."""
+    """What planning needs beyond the event: survey, answer and policy-page links, the desk
+    manager's language. ``link_key`` signs answer links (``Settings.link_key``); empty: no
+    links."""
 
     survey_base_url: str
     locale: str
     timezone: str
     link_key: bytes = b""
+    # The sla service's public base: the confirmation links to its policy page.
+    policy_base_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,7 @@ async def planned_rows(
         desk_locale=desk.locale,
         desk_timezone=desk.timezone,
         link_key=desk.link_key,
+        policy_base_url=desk.policy_base_url,
     )
     if not planned:
         return [], []

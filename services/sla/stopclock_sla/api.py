@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import AwareDatetime
 from sqlalchemy import Table
 
 from stopclock_shared.auth import Principal, PrincipalDep, Role, require_roles
@@ -18,16 +19,24 @@ from stopclock_shared.pagination import (
     encode_key_cursor,
 )
 
+from . import pause_report, service
 from . import repository as repo
-from . import service
 from .catalog import Catalog
 from .models import calendars, policies
-from .schemas import CalendarIn, CalendarRead, PolicyIn, PolicyRead, TicketClocksRead
+from .schemas import (
+    CalendarIn,
+    CalendarRead,
+    PauseReportRead,
+    PolicyIn,
+    PolicyRead,
+    TicketClocksRead,
+)
 from .settings import SlaSettings
 from .timers import SlaTimers
 
 router = APIRouter(prefix="/api/v1/sla")
 Writer = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER))]
+Auditor = Writer  # the pause audit is for managers and admins too
 Name = Annotated[str, Path(min_length=1, max_length=100)]
 VersionQuery = Annotated[
     int | None, Query(ge=1, le=2**31 - 1, description="A past version (default: current)")
@@ -188,3 +197,35 @@ async def get_ticket_clocks(
         now,
         lambda partition: timers.horizon(partition, now),
     )
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/reports/pauses",
+    response_model=PauseReportRead,
+    responses=PROBLEMS,
+    tags=["reports"],
+    summary="The pause audit over the resolution clocks started in [from, to)",
+)
+async def get_pause_report(
+    request: Request,
+    session: SessionDep,
+    principal: Auditor,
+    from_: Annotated[
+        AwareDatetime | None,
+        Query(alias="from", description="RFC 3339 with offset (default: 30 days before to)"),
+    ] = None,
+    to: Annotated[
+        AwareDatetime | None, Query(description="RFC 3339 with offset (default: now)")
+    ] = None,
+    service_: Annotated[
+        str | None, Query(alias="service", max_length=200, description="The ticket's service")
+    ] = None,
+) -> Any:
+    """Paused share, time by reason and, per agent who set waits, the waits without a
+    question and those the agent ended (docs/pause-audit.md). At most 366 days."""
+    now = utc_now()
+    start, end = pause_report.report_window(from_, to, now)
+    return await pause_report.pause_report(session, catalog_of(request), start, end, service_, now)

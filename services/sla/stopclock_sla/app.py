@@ -17,6 +17,7 @@ from .api import router
 from .catalog import Catalog
 from .consumers import TICKETS_CONSUMER, event_consumer
 from .models import outbox, processed_events
+from .policy_page import router as policy_page_router
 from .settings import SlaSettings
 from .timers import SlaTimers
 from .watermarks import TicketsConsumer, Watermarks
@@ -96,11 +97,12 @@ def create_app(settings: SlaSettings | None = None) -> FastAPI:
         title="Stopclock sla service",
         description=(
             "SLA policies (with the statuses that pause them), business calendars and "
-            "per-ticket clocks computed from ticket events; breach and warning timers."
+            "per-ticket clocks computed from ticket events; breach and warning timers; "
+            "`/policy`, the public page saying the policies in plain words."
         ),
         outbox_table=outbox,
         processed_table=processed_events,
-        routers=[router],
+        routers=[router, policy_page_router],
         consumers=lambda rt: [event_consumer(rt)],
         tasks=tasks,
         on_ready=prepare,

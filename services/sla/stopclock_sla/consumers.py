@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiokafka import ConsumerRecord
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stopclock_shared.consumer import EventConsumer, Handler
@@ -13,7 +14,7 @@ from stopclock_shared.events.envelope import Envelope
 from stopclock_shared.events.types import EventType
 from stopclock_shared.runtime import Runtime
 
-from . import service
+from . import metrics, service
 from .catalog import Catalog
 from .settings import SlaSettings
 from .timers import SlaTimers
@@ -49,6 +50,13 @@ def event_consumer(runtime: Runtime) -> EventConsumer:
             topic=settings.events_topic,
         )
         timers.after_commit(session, [saved])
+        if (gain := saved.audit) is not None:
+            event.listen(
+                session.sync_session,
+                "after_commit",
+                lambda _s: metrics.count_audit(gain.waits, gain.business_us, gain.paused_us),
+                once=True,
+            )
 
     handlers: dict[str, Handler] = {t.value: on_ticket_event for t in TICKET_EVENTS}
     return EventConsumer(

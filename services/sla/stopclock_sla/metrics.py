@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from prometheus_client import Counter, Gauge, Histogram
 
+from stopclock_shared.business_time import US_PER_SECOND
 from stopclock_shared.timers import LAG_BUCKETS
 from stopclock_sla.domain.policy import PRIORITIES, TARGET_NAMES
 from stopclock_sla.domain.states import CLOCK_STATES
@@ -14,11 +17,15 @@ __all__ = [
     "CLOCK_STATES",
     "LATE_FACTS",
     "MET",
+    "RESOLUTION_BUSINESS",
+    "RESOLUTION_PAUSED",
     "TIMERS_SCHEDULED",
     "TIMER_HOLD",
     "TIMER_LAG",
+    "WAITS",
     "WARNINGS",
 ]
+WAIT_REASONS = ("info_requested", "user_validation", "user_response")
 
 CLOCKS = Gauge(
     "stopclock_sla_clocks",
@@ -49,6 +56,34 @@ BREACHES = Counter(
     ["target", "priority"],
 )
 MET = Counter("stopclock_sla_met_total", "SLA clocks that reached their target in time", ["target"])
+WAITS = Counter(
+    "stopclock_sla_waits_total",
+    "Waits set on tickets (entries into waiting_on_user); question is asked when the "
+    "transition had a note or a public desk comment came before it, else none",
+    ["reason", "question"],
+)
+RESOLUTION_BUSINESS = Counter(
+    "stopclock_sla_resolution_business_seconds_total",
+    "Business seconds counted by resolution clocks, pauses included (added at each fact)",
+)
+RESOLUTION_PAUSED = Counter(
+    "stopclock_sla_resolution_paused_seconds_total",
+    "Business seconds resolution clocks spent paused, by waiting reason or pause status "
+    "(resolved: between a resolution and a reopening)",
+    ["reason"],
+)
+
+
+def count_audit(
+    waits: Sequence[tuple[str, bool]], business_us: int, paused_us: Mapping[str, int]
+) -> None:
+    """Count what one committed fact added to the pause audit (service.AuditGain)."""
+    for reason, asked in waits:
+        WAITS.labels(reason, "asked" if asked else "none").inc()
+    if business_us:
+        RESOLUTION_BUSINESS.inc(business_us / US_PER_SECOND)
+    for reason, us in paused_us.items():
+        RESOLUTION_PAUSED.labels(reason).inc(us / US_PER_SECOND)
 
 
 def create_series() -> None:
@@ -60,3 +95,7 @@ def create_series() -> None:
             BREACHES.labels(target, priority)
     for state in CLOCK_STATES:
         CLOCKS.labels(state)
+    for reason in WAIT_REASONS:
+        WAITS.labels(reason, "asked")
+        WAITS.labels(reason, "none")
+        RESOLUTION_PAUSED.labels(reason)

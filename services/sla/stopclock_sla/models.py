@@ -58,7 +58,10 @@ ticket_clocks = Table(
     Column("ticket", JSONB, nullable=False),  # the latest ticket snapshot (event-carried state)
     Column("clock_states", ARRAY(String(16)), nullable=False, server_default="{}"),
     Column("next_due", DateTime(timezone=True)),
+    # The resolution clock's start (None: no resolution clock): the pause audit's window.
+    Column("resolution_started_at", DateTime(timezone=True)),
     _created_at(),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
 )
 Index("ix_ticket_clocks_partition_next_due", ticket_clocks.c.partition, ticket_clocks.c.next_due)
+Index("ix_ticket_clocks_resolution_started_at", ticket_clocks.c.resolution_started_at)

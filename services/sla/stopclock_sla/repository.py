@@ -221,6 +221,29 @@ async def pending_timers(session: AsyncSession, partitions: Collection[int]) -> 
     return (await session.execute(stmt)).all()
 
 
+async def resolution_clocks_page(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    service: str | None,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[Any]:
+    """(resolution_started_at, ticket_id, aggregate as JSON text) of the tickets whose
+    resolution clock started in [start, end) (and whose service is `service`, if given),
+    in start order after the key `after`: one page of the pause audit."""
+    t = ticket_clocks
+    stmt = select(t.c.resolution_started_at, t.c.ticket_id, cast(t.c.aggregate, Text)).where(
+        t.c.resolution_started_at >= start, t.c.resolution_started_at < end
+    )
+    if service is not None:
+        stmt = stmt.where(t.c.ticket["service"].astext == service)
+    if after is not None:
+        stmt = stmt.where(tuple_(t.c.resolution_started_at, t.c.ticket_id) > after)
+    stmt = stmt.order_by(t.c.resolution_started_at, t.c.ticket_id).limit(limit)
+    return (await session.execute(stmt)).all()
+
+
 async def count_states(session: AsyncSession) -> dict[str, int]:
     """Clocks by state over every ticket."""
     state = func.unnest(ticket_clocks.c.clock_states).label("state")

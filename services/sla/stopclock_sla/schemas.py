@@ -136,3 +136,35 @@ class TicketClocksRead(BaseModel):
     policy: str | None
     policy_version: int | None
     clocks: list[ClockRead]
+
+
+class AgentPausesRead(BaseModel):
+    agent_id: str = Field(description="Who set the waits (the actor of the transition)")
+    pauses: int = Field(description="Waits set (entries into waiting_on_user)")
+    without_question: int = Field(
+        description="Waits set with no note on the transition and no public comment by "
+        "someone other than the requester since the ticket's previous status change"
+    )
+    ended_by_agent: int = Field(
+        description="Waits ended by a desk person (agent, manager, admin), not by the "
+        "requester's answer or by automation"
+    )
+    median_pause_seconds: float = Field(
+        description="Median over these waits of the resolution clock's paused business "
+        "seconds during each (an open wait counts up to now)"
+    )
+
+
+class PauseReportRead(BaseModel):
+    clocks: int = Field(description="Resolution clocks started in [from, to)")
+    business_seconds: float = Field(
+        description="Their business time from start to stop (or now), pauses included"
+    )
+    paused_seconds: float = Field(description="The business time inside their pauses")
+    paused_share: float = Field(description="paused_seconds / business_seconds (0 when 0)")
+    by_reason: dict[str, float] = Field(
+        description="paused_seconds by waiting reason, else by pause status; `resolved` is "
+        "the time between a resolution and a reopening",
+        examples=[{"info_requested": 5400.0, "user_response": 1800.0}],
+    )
+    by_agent: list[AgentPausesRead] = Field(description="Sorted by agent_id")

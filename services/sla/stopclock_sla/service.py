@@ -43,7 +43,10 @@ from stopclock_sla.domain import (
     PolicyError,
     SlaEvent,
     SlaPolicy,
+    TicketAudit,
     TicketClocks,
+    audit_ticket,
+    gained,
     policy_from_spec,
     policy_to_spec,
     start_clocks,
@@ -73,6 +76,15 @@ TicketEvent = (
 
 
 @dataclass(frozen=True, slots=True)
+class AuditGain:
+    """What one applied fact adds to the pause audit counters (metrics.count_audit)."""
+
+    waits: tuple[tuple[str, bool], ...]  # (reason, question asked) of each wait it set
+    business_us: int
+    paused_us: Mapping[str, int]  # by reason
+
+
+@dataclass(frozen=True, slots=True)
 class Saved:
     """A ticket's clocks after a committed change: its next timer and what happened."""
 
@@ -82,6 +94,7 @@ class Saved:
     events: tuple[SlaEvent, ...]
     priority: str
     late: bool = False  # a fact applied later than its own time (TicketClocks.is_late)
+    audit: AuditGain | None = None
 
 
 # --- policies -------------------------------------------------------------------------------
@@ -254,19 +267,23 @@ async def apply_ticket_event(
             envelope.time.isoformat(),
             agg.last_at.isoformat(),
         )
+    before: tuple[TicketClocks, Mapping[str, Calendar]] | None = None
     if fact is not None:
         cals = await catalog.calendars(session, _calendar_keys(agg, fact))
+        before = None if row is None else (agg, cals)
         agg, more = agg.apply(fact, cals)
         events += more
     snapshot = _latest_snapshot(row, ticket)
     cals = await catalog.calendars(session, _calendar_keys(agg))
     next_due = _next_due(agg, cals)
+    resolution = agg.clock("resolution")
     values = {
         "partition": partition,
         "aggregate": agg.to_dict(),
         "ticket": snapshot,
         "clock_states": [c.state for c in agg.clocks],
         "next_due": next_due,
+        "resolution_started_at": None if resolution is None else resolution.started_at,
         "updated_at": now,
     }
     if row is None:
@@ -276,7 +293,36 @@ async def apply_ticket_event(
     moved = row is None or row["next_due"] != next_due or row["partition"] != partition
     notes = [TimerNote(ticket.id, partition, next_due).encode()] if moved else []
     await repo.add_events(session, outbox, _envelopes(events, snapshot, topic, envelope), notes)
-    return Saved(ticket.id, partition, next_due, events, snapshot["priority"], late)
+    audit = _audit_gain(before, agg, cals) if fact is not None or row is None else None
+    return Saved(ticket.id, partition, next_due, events, snapshot["priority"], late, audit)
+
+
+def _audit_gain(
+    before: tuple[TicketClocks, Mapping[str, Calendar]] | None,
+    after: TicketClocks,
+    cals: Mapping[str, Calendar],
+) -> AuditGain | None:
+    """The audit figures the ticket gained with a fact (None: nothing counted yet).
+
+    Each state is read at its own last fact time, so the counters add up to the ticket's
+    figures at its last fact, whenever it is processed (a redelivery gains nothing).
+    Metrics only: a failure is logged and never fails the event.
+    """
+    try:
+        old: TicketAudit | None = None
+        if before is not None:
+            agg, old_cals = before
+            old = audit_ticket(agg, old_cals, agg.ledger.fact_at or agg.last_at)
+        new = audit_ticket(after, cals, after.ledger.fact_at or after.last_at)
+        business, paused = gained(old, new)
+    except Exception:
+        log.exception("ticket %s: cannot compute its pause audit figures", after.ticket_id)
+        return None
+    known = 0 if before is None else len(before[0].ledger.waits)
+    waits = tuple((w.reason or "unknown", w.asked) for w in after.ledger.waits[known:])
+    if not waits and not business and not paused:
+        return None
+    return AuditGain(waits, business, paused)
 
 
 async def _start(

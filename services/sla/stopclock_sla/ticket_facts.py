@@ -7,6 +7,9 @@ Times are the envelope's `time` (when it happened); the sequence is the envelope
 
 from __future__ import annotations
 
+from typing import Final
+
+from stopclock_shared.auth import Role
 from stopclock_shared.events.envelope import Envelope
 from stopclock_shared.events.models import (
     TicketCommented,
@@ -20,6 +23,9 @@ from stopclock_sla.domain import (
     StatusChanged,
     TicketFacts,
 )
+
+DESK_ROLES: Final = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN})
+"""Roles of the desk's people (a wait they end is not the requester's answer)."""
 
 
 def sequence_of(envelope: Envelope, ticket: TicketSnapshot) -> int:
@@ -56,12 +62,22 @@ def adopted_facts(ticket: TicketSnapshot) -> TicketFacts:
 
 
 def status_fact(envelope: Envelope, data: TicketStatusChanged) -> StatusChanged:
-    """A status change; the reason matters only when entering `waiting_on_user`."""
+    """A status change; the reason matters only when entering `waiting_on_user`.
+
+    For the pause audit: who made it (the requester answering, a desk person, or anyone
+    else such as a service resolving for lack of response) and whether it carried a note.
+    """
+    actor = data.actor_id
+    by_requester = actor is not None and actor == data.ticket.requester.id
     return StatusChanged(
         sequence=sequence_of(envelope, data.ticket),
         at=envelope.time,
         to_status=data.to_status,
         reason=data.reason if data.to_status == "waiting_on_user" else None,
+        actor_id=actor,
+        by_requester=by_requester,
+        by_desk=not by_requester and not DESK_ROLES.isdisjoint(data.actor_roles),
+        with_note=bool(data.note and data.note.strip()),
     )
 
 

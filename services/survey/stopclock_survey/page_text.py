@@ -1,5 +1,4 @@
-"""The words of the requester's pages (survey, answers) in English and French, and how
-dates read in each.
+"""The words of the requester's pages (survey, answers) in English and French.
 
 Tone: the requester lost time to a failure; every page says we know it and says what
 happens next. Placeholders use ``str.format`` names; the templates escape the results.
@@ -8,11 +7,24 @@ happens next. Placeholders use ``str.format`` names; the templates escape the re
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-LOCALES = ("en", "fr")
-DEFAULT_LOCALE = "en"
+# Language choice and dates are the shared page machinery's; named here for the pages' use.
+from stopclock_shared.pages import (
+    DEFAULT_LOCALE,
+    LOCALES,
+    local_date,
+    locale_from_header,
+    locale_of,
+)
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "LOCALES",
+    "WORDS",
+    "local_date",
+    "locale_from_header",
+    "locale_of",
+]
 
 _EN: dict[str, str] = {
     "page_title": "How did we do? {number}",
@@ -459,38 +471,3 @@ _FR: dict[str, str] = {
 }
 
 WORDS: Mapping[str, Mapping[str, str]] = {"en": _EN, "fr": _FR}
-
-_MONTHS = {
-    "en": (
-        "January February March April May June July August September October November December"
-    ).split(),
-    "fr": (
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-    ).split(),
-}
-
-
-def locale_of(value: str | None) -> str:
-    """``fr-CA`` → ``fr``; anything we have no words for → English."""
-    language = (value or DEFAULT_LOCALE).replace("_", "-").split("-")[0].lower()
-    return language if language in WORDS else DEFAULT_LOCALE
-
-
-def locale_from_header(accept_language: str | None) -> str:
-    """The first language of an ``Accept-Language`` header we have words for (for pages
-    without a survey, where the requester's locale is unknown)."""
-    for part in (accept_language or "").split(","):
-        language = part.split(";")[0].strip().split("-")[0].lower()
-        if language in WORDS:
-            return language
-    return DEFAULT_LOCALE
-
-
-def local_date(moment: datetime, locale: str, timezone: str | None) -> str:
-    """``23 November 2026`` / ``23 novembre 2026`` in the requester's time zone."""
-    try:
-        zone = ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = moment.astimezone(zone)
-    return f"{local.day} {_MONTHS[locale_of(locale)][local.month - 1]} {local.year}"

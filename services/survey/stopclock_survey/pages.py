@@ -1,7 +1,7 @@
-"""The machinery of the requester's pages (survey ``/s/…``, answers ``/a/…``).
+"""The form parts of the requester's pages (survey ``/s/…``, answers ``/a/…``).
 
-One template environment (Jinja2 autoescape: everything the requester or the ticket
-provides is escaped), one stylesheet allowed by its CSP hash and no script at all, the
+The page machinery (template environment with autoescape, base template, stylesheet and
+its CSP hash) is ``stopclock_shared.pages``; here are the survey's words and notices, the
 form reader with its size limit, and the form guard (hidden HMAC field + Origin/Referer).
 Every outcome is a small, polite HTML page in the requester's language, never a stack
 trace or problem JSON.
@@ -9,8 +9,6 @@ trace or problem JSON.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,8 @@ from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from stopclock_shared.pages import Pages
 
 from .form_guard import form_token, form_token_ok, origin_of, same_site
 from .page_text import WORDS
@@ -38,43 +37,8 @@ _STATUS_PAGES = {
 
 
 @dataclass(frozen=True)
-class Pages:
-    """The template environment and the stylesheet with its CSP hash."""
-
-    env: Environment
-    css: str
-    csp: str
-
-    @classmethod
-    def load(cls) -> Pages:
-        env = Environment(
-            loader=FileSystemLoader(_TEMPLATES),
-            autoescape=select_autoescape(["html", "j2"], default=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        css = (_TEMPLATES / "pages.css").read_text(encoding="utf-8")
-        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
-        csp = (
-            f"default-src 'none'; style-src 'sha256-{digest}'; form-action 'self'; "
-            "base-uri 'none'; frame-ancestors 'none'"
-        )
-        return cls(env, css, csp)
-
-    def render(self, name: str, status: int, locale: str, **context: Any) -> HTMLResponse:
-        html = self.env.get_template(name).render(
-            css=self.css, locale=locale, t=WORDS[locale], **context
-        )
-        headers = {
-            "Content-Security-Policy": self.csp,
-            "Cache-Control": "no-store",
-            # The token is in the URL: never leak it to another site.
-            "Referrer-Policy": "same-origin",
-            "X-Content-Type-Options": "nosniff",
-            "X-Frame-Options": "DENY",
-        }
-        return HTMLResponse(html, status_code=status, headers=headers)
+class SurveyPages(Pages):
+    """The shared page machinery with the survey's one-message pages."""
 
     def notice(
         self,
@@ -88,7 +52,7 @@ class Pages:
         return self.render("notice.html.j2", status, locale, kind=kind, ticket=ticket, date=date)
 
 
-PAGES = Pages.load()
+PAGES = SurveyPages.load(_TEMPLATES, WORDS)
 
 
 def html_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -26,6 +26,7 @@ REQUIRED_ALERTS = {
     "StopclockSlaBreachSpike": "SLA breach rate spike",
     "StopclockMailsDead": "mails dead",
     "StopclockCsatDropping": "survey CSAT dropping",
+    "StopclockPausesWithoutQuestion": "waits set without a question to the requester",
 }
 
 

@@ -21,7 +21,7 @@ from stopclock_notification.domain.event_data import (
 )
 from stopclock_notification.domain.kinds import MailKind
 from stopclock_notification.domain.local_time import parse_instant
-from stopclock_notification.domain.locales import DEFAULT_LOCALE, DEFAULT_TIMEZONE
+from stopclock_notification.domain.locales import DEFAULT_LOCALE, DEFAULT_TIMEZONE, resolve_locale
 from stopclock_notification.domain.planned_mail import PlannedMail
 from stopclock_shared.events.models import (
     OutageEvent,
@@ -30,6 +30,7 @@ from stopclock_shared.events.models import (
     TicketStatusChanged,
 )
 from stopclock_shared.events.vocabulary import Channel, ResolveReason
+from stopclock_shared.languages import policy_url
 from stopclock_shared.links import answer_token
 
 # Event types this module turns into mails (API.md, "Topics and event types"). Others,
@@ -72,6 +73,7 @@ class _Event:
     desk_locale: str
     desk_timezone: str
     link_key: bytes
+    policy_base_url: str = ""
 
     @property
     def data(self) -> Mapping[str, Any]:
@@ -105,6 +107,7 @@ def plan_mails(
     desk_locale: str = DEFAULT_LOCALE,
     desk_timezone: str = DEFAULT_TIMEZONE,
     link_key: bytes = b"",
+    policy_base_url: str = "",
 ) -> list[PlannedMail]:
     """The mails event `event_type` with payload `data` causes, one per kind and recipient.
 
@@ -113,7 +116,9 @@ def plan_mails(
     unmailed event types give []; recipients without an address are skipped.
     `desk_locale` / `desk_timezone` are used for the desk manager, who is known only by
     address. `link_key` signs the answer links of mails that wait on the requester (none
-    without it). Raises `MalformedEventData` when a field the mails need is missing.
+    without it). `policy_base_url` is the sla service's public base: the confirmation links
+    to its policy page in the requester's language (no link without it). Raises
+    `MalformedEventData` when a field the mails need is missing.
     """
     planner = _PLANNERS.get(str(event_type))
     if planner is None:
@@ -127,6 +132,7 @@ def plan_mails(
         desk_locale=desk_locale,
         desk_timezone=desk_timezone,
         link_key=link_key,
+        policy_base_url=policy_base_url,
     )
     mails: list[PlannedMail] = []
     seen: set[tuple[MailKind, str]] = set()
@@ -194,12 +200,17 @@ def _ticket_created(event: _Event) -> list[_Draft]:
     ctx = ticket_context(ticket)
     # A ticket opened by mail: the confirmation answers that mail, in its thread.
     by_mail = created.channel == Channel.EMAIL and bool(created.source_message_id)
+    requester = person(ticket.requester)
+    # The policy page in the mail's language: what the targets promise, when the clock stops.
+    locale = requester.locale if requester is not None else DEFAULT_LOCALE
+    base = event.policy_base_url
     context: dict[str, Any] = {
         "ticket": ctx,
         "from_email": by_mail,
         "in_reply_to": created.source_message_id if by_mail else None,
+        "policy_url": policy_url(base, resolve_locale(locale)) if base else None,
     }
-    return [_Draft(MailKind.TICKET_OPENED, person(ticket.requester), ctx["id"], context)]
+    return [_Draft(MailKind.TICKET_OPENED, requester, ctx["id"], context)]
 
 
 def _status_changed(event: _Event) -> list[_Draft]:

@@ -36,6 +36,7 @@ _LATER_KEYS: dict[str, Any] = {
     "from_email": False,
     "confirmed": False,
     "in_reply_to": None,
+    "policy_url": None,
 }
 
 

@@ -31,6 +31,14 @@ from stopclock_sla.domain.facts import (
     StatusChanged,
     TicketFacts,
 )
+from stopclock_sla.domain.pause_audit import (
+    PauseReport,
+    TicketAudit,
+    WaitAudit,
+    audit_clock,
+    audit_ticket,
+    gained,
+)
 from stopclock_sla.domain.policy import (
     FieldError,
     PolicyError,
@@ -45,6 +53,7 @@ from stopclock_sla.domain.policy import (
 )
 from stopclock_sla.domain.states import ClockState
 from stopclock_sla.domain.ticket_clocks import TicketClocks, start_clocks
+from stopclock_sla.domain.waits import Ledger, Span, Wait
 
 __all__ = [
     "Clock",
@@ -53,6 +62,8 @@ __all__ = [
     "CommentAdded",
     "Fact",
     "FieldError",
+    "Ledger",
+    "PauseReport",
     "PolicyError",
     "PolicyMatch",
     "PriorityChanged",
@@ -66,15 +77,22 @@ __all__ = [
     "SlaRetargeted",
     "SlaStarted",
     "SlaWarning",
+    "Span",
     "StatusChanged",
     "Target",
     "TargetName",
+    "TicketAudit",
     "TicketClocks",
     "TicketFacts",
     "Timer",
+    "Wait",
+    "WaitAudit",
+    "audit_clock",
+    "audit_ticket",
     "due_at",
     "elapsed_seconds",
     "fire",
+    "gained",
     "match_policy",
     "next_timer",
     "overdue_seconds",

@@ -28,13 +28,23 @@ class TicketFacts:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatusChanged:
-    """The ticket moved to `to_status` (`reason` is the waiting reason, if any)."""
+    """The ticket moved to `to_status` (`reason` is the waiting reason, if any).
+
+    Who moved it matters to the pause audit (`waits.py`): `actor_id` sets or ends a wait,
+    `by_requester` says the requester did it (their answer), `by_desk` a desk person (an
+    agent, manager or admin who is not the requester), and `with_note` that the transition
+    carried a note (the question asked when setting a wait).
+    """
 
     kind: ClassVar[str] = "status"
     sequence: int
     at: datetime
     to_status: str
     reason: str | None = None
+    actor_id: str | None = None
+    by_requester: bool = False
+    by_desk: bool = False
+    with_note: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

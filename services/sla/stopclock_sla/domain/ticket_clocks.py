@@ -19,6 +19,8 @@ Rules (see also `clock.py`):
   computed due time. Targets the ticket had no clock for start at the change
   (`first_response` only if nobody responded yet). Same policy name (even a newer
   version): nothing changes, the ticket keeps the version it started with.
+* The pause ledger (`waits.py`: status spans and waits, for the pause audit) follows the
+  same facts at the same clamped times; it never changes the clocks.
 * Idempotence: facts carry the ticket `sequence`. A fact older than the last applied
   sequence, or of a kind already applied at that sequence, is a no-op. (Kinds are
   tracked per sequence because one ticket version may produce several events, e.g. a
@@ -38,7 +40,7 @@ Rules (see also `clock.py`):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -54,6 +56,7 @@ from stopclock_sla.domain.facts import (
     TicketFacts,
 )
 from stopclock_sla.domain.policy import SlaPolicy, TargetName
+from stopclock_sla.domain.waits import Ledger
 
 OPEN_STATUSES: Final = frozenset({"new", "assigned", "in_progress", "waiting_on_user"})
 _SERIAL_VERSION: Final = 1
@@ -76,6 +79,7 @@ class TicketClocks:
     applied: tuple[str, ...]
     last_at: datetime
     clocks: tuple[Clock, ...] = ()
+    ledger: Ledger = field(default_factory=Ledger)
 
     def clock(self, target: TargetName) -> Clock | None:
         """The clock of a target, if the ticket has one."""
@@ -91,11 +95,22 @@ class TicketClocks:
         state = replace(state, sequence=fact.sequence, applied=applied, last_at=at)
         if isinstance(fact, StatusChanged):
             state, more = state._status(fact.to_status, fact.reason, at, calendars)
+            ledger = state.ledger.entered(
+                at,
+                fact.to_status,
+                state.waiting_reason,
+                actor_id=fact.actor_id,
+                by_requester=fact.by_requester,
+                by_desk=fact.by_desk,
+                with_note=fact.with_note,
+            )
         elif isinstance(fact, CommentAdded):
             state, more = state._comment(fact, at, calendars)
+            ledger = state.ledger.commented(at, public=fact.public, by_requester=fact.by_requester)
         else:
             state, more = state._priority(fact, at, calendars)
-        return state, events + more
+            ledger = state.ledger.at(at)
+        return replace(state, ledger=ledger), events + more
 
     def fire(self, calendars: Calendars, until: datetime) -> tuple[TicketClocks, Events]:
         """Record the warnings and breaches due by `until` (event time = their due time).
@@ -154,6 +169,7 @@ class TicketClocks:
             "applied": list(self.applied),
             "last_at": self.last_at.isoformat(),
             "clocks": [c.to_dict() for c in self.clocks],
+            "ledger": self.ledger.to_dict(),
         }
 
     @classmethod
@@ -172,6 +188,8 @@ class TicketClocks:
             applied=tuple(data["applied"]),
             last_at=datetime.fromisoformat(data["last_at"]),
             clocks=tuple(Clock.from_dict(c) for c in data["clocks"]),
+            # Additive key: rows saved before the pause audit load with an empty ledger.
+            ledger=Ledger.from_dict(data.get("ledger")),
         )
 
     # --- fact handlers ---------------------------------------------------------------
@@ -277,7 +295,8 @@ def start_clocks(
         clocks=clocks,
     )
     state, more = state._status(ticket.status, ticket.waiting_reason, at, calendars)
-    return state, events + more
+    ledger = state.ledger.entered(at, state.status, state.waiting_reason, is_change=False)
+    return replace(state, ledger=ledger), events + more
 
 
 def _follow_pause_rule(status: str, reason: str | None) -> _Step:
