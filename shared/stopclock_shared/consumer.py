@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import metrics
+from .event_routes import Delivery, Route, Routes
 from .events.codec import MalformedMessage, decode, payload
 from .events.envelope import Envelope
 from .events.topics import dlq
@@ -85,6 +86,30 @@ class _Work:
     event_id: uuid.UUID
 
 
+_Decode = Callable[[Envelope], Any]
+
+
+def _as_handlers(handlers: Mapping[str, Handler] | Routes) -> dict[str, tuple[_Decode, Handler]]:
+    """Event type -> (decoder, handler with the consumer's call shape)."""
+    if not isinstance(handlers, Routes):
+        return {t: (payload, h) for t, h in handlers.items()}
+    table: dict[str, tuple[_Decode, Handler]] = {}
+    for type_ in handlers.types:
+        route = handlers.get(type_)
+        assert route is not None
+        table[type_] = (route.decode, _typed_call(route))
+    return table
+
+
+def _typed_call(route: Route) -> Handler:
+    async def call(
+        session: AsyncSession, envelope: Envelope, data: Any, msg: ConsumerRecord[bytes, bytes]
+    ) -> None:
+        await route.handler(data, Delivery(session, envelope, msg.partition))
+
+    return call
+
+
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     def __init__(self, owner: EventConsumer) -> None:
         self.owner = owner
@@ -110,7 +135,7 @@ class EventConsumer:
         service: str,
         name: str,
         topics: Iterable[str],
-        handlers: Mapping[str, Handler],
+        handlers: Mapping[str, Handler] | Routes,
         sessionmaker: async_sessionmaker[AsyncSession],
         processed: Table,
         producer: AIOKafkaProducer,
@@ -123,7 +148,8 @@ class EventConsumer:
         self.service = service
         self.name = name
         self.topics = list(topics)
-        self.handlers = dict(handlers)
+        # Typed routes (decoded by the contract's model), or raw handlers (being retired).
+        self.handlers = _as_handlers(handlers)
         self.maker = sessionmaker
         self.processed = processed
         # Built once; the event id is recorded in the transaction that applies the event.
@@ -287,11 +313,12 @@ class EventConsumer:
         except MalformedMessage as exc:
             await self.dead_letter(msg, str(exc))
             return "dlq"
-        handler = self.handlers.get(envelope.type)
-        if handler is None:
+        found = self.handlers.get(envelope.type)
+        if found is None:
             return "ignored"
+        read, handler = found
         try:
-            data = payload(envelope)
+            data = read(envelope)
         except MalformedMessage as exc:
             await self.dead_letter(msg, str(exc), envelope)
             return "dlq"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -104,6 +104,26 @@ def common_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
     return outbox, processed, idempotency
 
 
+def timestamp_column(name: str, *, nullable: bool = False) -> Column[object]:
+    """A timezone-aware timestamp; a required one defaults to the database's ``now()``."""
+    if nullable:
+        return Column(name, DateTime(timezone=True))
+    return Column(name, DateTime(timezone=True), nullable=False, server_default=text("now()"))
+
+
+def service_metadata() -> tuple[MetaData, Table, Table, Table]:
+    """A service's metadata with the tables every service has: (metadata, outbox,
+    processed_events, idempotency_keys)."""
+    metadata = make_metadata()
+    return (metadata, *common_tables(metadata))
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once ``session``'s transaction has committed (never on rollback):
+    in-memory state (timers, counters, a sender's wake-up) follows only what is stored."""
+    event.listen(session.sync_session, "after_commit", lambda _session: callback(), once=True)
+
+
 async def session_scope(request: Request) -> AsyncIterator[AsyncSession]:
     """Request-scoped session: commit when the handler returns, roll back when it raises."""
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
@@ -119,4 +139,12 @@ async def session_scope(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": commit before the response is sent, so a 2xx always means committed.
 SessionDep = Annotated[AsyncSession, Depends(session_scope, scope="function")]
 
-__all__ = ["JSONB", "SessionDep", "Text", "common_tables", "make_engine", "utc_now"]
+__all__ = [
+    "JSONB",
+    "SessionDep",
+    "Text",
+    "after_commit",
+    "common_tables",
+    "make_engine",
+    "utc_now",
+]

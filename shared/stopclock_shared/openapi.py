@@ -17,7 +17,22 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from .problems import PROBLEM_JSON
+from .problems import PROBLEM_JSON, problem_responses
+
+
+def documented(
+    model: Any, tag: str, summary: str, *, problems: tuple[int, ...] = (401, 403, 422), **more: Any
+) -> dict[str, Any]:
+    """A route's OpenAPI keywords in one call:
+    ``@router.get("/escalations", **documented(Page[EscalationRead], "escalations", "..."))``."""
+    return {
+        "response_model": model,
+        "responses": problem_responses(*problems),
+        "tags": [tag],
+        "summary": summary,
+        **more,
+    }
+
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .errors import Conflict, DomainError, Forbidden, Gone, Invalid, NotFound
+
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
 # Errors that mean "this value cannot be stored or computed": the request is wrong.
@@ -93,6 +95,24 @@ def field_error(field: str, message: str, status: int = 422) -> ProblemError:
         message,
         errors=[{"field": field, "message": message}],
     )
+
+
+DOMAIN_STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    Gone: 410,
+    Invalid: 422,
+}
+
+
+def problem_of(error: DomainError) -> ProblemError:
+    """The problem document of a domain refusal (its nearest known kind decides the status)."""
+    status = next((DOMAIN_STATUS[k] for k in type(error).__mro__ if k in DOMAIN_STATUS), 400)
+    errors = None
+    if isinstance(error, Invalid):
+        errors = [{"field": e.field, "message": e.message} for e in error.errors]
+    return ProblemError(status, error.title, error.detail, errors=errors, **error.extra)
 
 
 def problem_response(
@@ -226,6 +246,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await on_unavailable(request, exc)
         return await on_unexpected(request, exc)
 
+    async def on_domain(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(problem_of(exc), request.url.path)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
@@ -234,6 +258,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     for unstorable in UNSTORABLE_ERRORS:

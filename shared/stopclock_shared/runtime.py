@@ -8,19 +8,20 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from . import metrics, openapi
-from .consumer import EventConsumer
+from .consumer import EventConsumer, PartitionHook
 from .db import make_engine, make_sessionmaker
+from .event_routes import Routes
 from .http_guards import RequestGuard
 from .kafka import make_producer
 from .logs import CorrelationMiddleware, configure_logging
@@ -44,10 +45,72 @@ class Runtime:
     processed: Table
     relay: OutboxRelay | None = None
     consumers: list[EventConsumer] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # retiring: use ``state``
+    # The service's own runtime objects (policy catalog, timers, ...), one typed dataclass
+    # per service, set by its ``on_ready``; read with `state_of` / `state_dependency`.
+    state: object = None
     # Service-specific readiness checks (name -> "ok" or why not), e.g. a listener bound;
     # /readyz answers 503 until every one says "ok".
     readiness: dict[str, Callable[[], str]] = field(default_factory=dict)
+
+    def consumer(
+        self,
+        name: str,
+        topics: Sequence[str],
+        routes: Routes,
+        *,
+        on_assigned: PartitionHook | None = None,
+        on_revoked: PartitionHook | None = None,
+        fetch_max_wait_ms: int = 500,
+    ) -> EventConsumer:
+        """A member of this service's consumer group applying ``routes`` from ``topics``."""
+        return EventConsumer(
+            service=self.settings.service_name,
+            name=name,
+            topics=topics,
+            handlers=routes,
+            sessionmaker=self.sessionmaker,
+            processed=self.processed,
+            producer=self.producer,
+            bootstrap=self.settings.kafka_bootstrap,
+            group_id=self.settings.group_id,
+            on_assigned=on_assigned,
+            on_revoked=on_revoked,
+            fetch_max_wait_ms=fetch_max_wait_ms,
+        )
+
+
+S = TypeVar("S")
+
+
+def state_of(runtime: Runtime, kind: type[S]) -> S:
+    """The service's runtime state, checked to be its ``kind``."""
+    state = runtime.state
+    if not isinstance(state, kind):
+        raise RuntimeError(f"runtime state is {type(state).__name__}, not {kind.__name__}")
+    return state
+
+
+def state_dependency(kind: type[S]) -> Callable[[Request], S]:
+    """A FastAPI dependency giving a route the service's state:
+    ``StateDep = Annotated[SlaState, Depends(state_dependency(SlaState))]``."""
+
+    def dependency(request: Request) -> S:
+        return state_of(request.app.state.runtime, kind)
+
+    return dependency
+
+
+def settings_dependency(kind: type[S]) -> Callable[[Request], S]:
+    """A FastAPI dependency giving a route the service's settings, typed."""
+
+    def dependency(request: Request) -> S:
+        settings = request.app.state.settings
+        if not isinstance(settings, kind):
+            raise RuntimeError(f"settings are {type(settings).__name__}, not {kind.__name__}")
+        return settings
+
+    return dependency
 
 
 ConsumerFactory = Callable[[Runtime], Sequence[EventConsumer]]

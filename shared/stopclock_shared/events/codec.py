@@ -53,7 +53,7 @@ def decode(raw: bytes | None) -> Envelope:
     try:
         return Envelope.model_validate(obj)
     except ValidationError as exc:
-        raise MalformedMessage(f"bad envelope: {_short(exc)}") from exc
+        raise MalformedMessage(f"bad envelope: {short_errors(exc)}") from exc
 
 
 def payload(envelope: Envelope) -> Any:
@@ -64,8 +64,9 @@ def payload(envelope: Envelope) -> Any:
     try:
         return model.model_validate(envelope.data)
     except ValidationError as exc:
-        raise MalformedMessage(f"bad data for {envelope.type}: {_short(exc)}") from exc
+        raise MalformedMessage(f"bad data for {envelope.type}: {short_errors(exc)}") from exc
 
 
-def _short(exc: ValidationError) -> str:
+def short_errors(exc: ValidationError) -> str:
+    """The first validation errors, one line (for a DLQ record)."""
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
