@@ -31,12 +31,13 @@ from typing import Any
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from devstack import ports, procs
 from devstack.config import SERVICE_PORTS, load
 from stopclock_shared.events.topics import ALL_TOPICS, dlq
 from stopclock_shared.testing.factories import put_person
+from stopclock_shared.testing.kafka_probe import end_offsets
 from stopclock_shared.testing.stack import Stack, unique
 
 from .report import write
@@ -125,18 +126,7 @@ async def _kill_and_watch(phase: Phase, config: Any, stack: Stack) -> None:
 
 
 async def _dlq_ends(stack: Stack) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=stack.kafka, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        cluster = await consumer._client.fetch_all_metadata()
-        tps = [
-            TopicPartition(dlq(topic), p)
-            for topic in ALL_TOPICS
-            for p in sorted(cluster.partitions_for_topic(dlq(topic)) or ())
-        ]
-        return dict(await consumer.end_offsets(tps)) if tps else {}
-    finally:
-        await consumer.stop()
+    return await end_offsets(stack.kafka, [dlq(topic) for topic in ALL_TOPICS])
 
 
 async def _unpublished(stack: Stack) -> dict[str, int]:

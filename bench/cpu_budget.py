@@ -23,7 +23,7 @@ from stopclock_shared.testing.factories import put_person
 from stopclock_shared.testing.processes import cpu_seconds
 from stopclock_shared.testing.stack import Stack, unique
 
-from .load import LoadClient
+from .load import LoadClient, incident
 from .report import write
 
 RATE = float(os.environ.get("BENCH_CPU_RATE", "40"))
@@ -118,14 +118,7 @@ async def main() -> None:
         LoadClient(stack.url("ticket")) as client,
     ):
         person = await put_person(setup, admin, unique("budget"))
-        body = {
-            "type": "incident",
-            "title": "CPU budget ticket",
-            "description": "Created by make bench.",
-            "requester_id": person["id"],
-            "impact": "medium",
-            "urgency": "high",
-        }
+        body = incident(person["id"], "CPU budget ticket", "Created by make bench.")
         failures = 0
 
         async def one() -> None:

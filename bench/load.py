@@ -11,6 +11,18 @@ import aiohttp
 import orjson
 
 
+def incident(requester_id: str, title: str, description: str) -> dict[str, str]:
+    """The body of the incident a bench posts over and over: medium impact, high urgency."""
+    return {
+        "type": "incident",
+        "title": title,
+        "description": description,
+        "requester_id": requester_id,
+        "impact": "medium",
+        "urgency": "high",
+    }
+
+
 class LoadClient:
     """Keep-alive JSON client for one base URL; ``post`` returns (status, decoded body)."""
 

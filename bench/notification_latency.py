@@ -36,7 +36,7 @@ from stopclock_shared.settings import local_database_url
 from stopclock_shared.testing.factories import put_person
 from stopclock_shared.testing.stack import Stack, unique
 
-from .load import LoadClient
+from .load import LoadClient, incident
 from .notification_procs import (
     Replica,
     children,
@@ -104,14 +104,9 @@ async def level(
 ) -> dict[str, Any]:
     admin = stack.auth("bench-admin", "admin", "agent")
     person = await put_person(setup, admin, unique("bench-mail"))
-    body = {
-        "type": "incident",
-        "title": "Benchmark ticket",
-        "description": "Created by make bench (notification latency).",
-        "requester_id": person["id"],
-        "impact": "medium",
-        "urgency": "high",
-    }
+    body = incident(
+        person["id"], "Benchmark ticket", "Created by make bench (notification latency)."
+    )
     started: dict[str, float] = {}
     errors = 0
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from devstack import procs
@@ -32,8 +32,9 @@ from stopclock_notification.consumers import TOPICS
 from stopclock_notification.domain import MailKind, message_id_for
 from stopclock_shared.events.codec import encode
 from stopclock_shared.events.topics import TICKETS_EVENTS
+from stopclock_shared.testing import kafka_probe
 from stopclock_shared.testing.events import ticket_created
-from stopclock_shared.testing.processes import CLOCK_TICKS, cpu_seconds, free_port
+from stopclock_shared.testing.processes import CLOCK_TICKS, cpu_seconds, free_port, wait_readyz
 from stopclock_shared.testing.stack import Stack
 
 ASSIGNED = "stopclock_consumer_assigned_partitions"
@@ -95,19 +96,13 @@ class Replica:
     url: str
 
     async def wait_ready(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(timeout=2) as client:
-            while time.monotonic() < deadline:
-                if self.child is not None and not self.child.alive():
-                    raise RuntimeError(f"notification replica died: {self.child.tail()}")
-                try:
-                    if (await client.get(self.url + "/readyz")).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.3)
-        tail = self.child.tail() if self.child else ""
-        raise RuntimeError(f"notification replica {self.url} not ready: {tail}")
+        if not await wait_readyz(self.url, timeout, self._check_alive):
+            tail = self.child.tail() if self.child else ""
+            raise RuntimeError(f"notification replica {self.url} not ready: {tail}")
+
+    def _check_alive(self) -> None:
+        if self.child is not None and not self.child.alive():
+            raise RuntimeError(f"notification replica died: {self.child.tail()}")
 
     async def assigned(self, topic: str = TICKETS_EVENTS) -> int:
         """Partitions of ``topic`` the replica says it owns (its gauge)."""
@@ -243,45 +238,12 @@ class MessageIds:
 
 async def position_group_at_end(bootstrap: str, group_id: str) -> None:
     """Commit a group's offsets at the end of every topic the service consumes."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        cluster = await consumer._client.fetch_all_metadata()
-        tps = [
-            TopicPartition(topic, p)
-            for topic in TOPICS
-            for p in sorted(cluster.partitions_for_topic(topic) or ())
-        ]
-        consumer.assign(tps)
-        await consumer.seek_to_end(*tps)
-        await consumer.commit({tp: await consumer.position(tp) for tp in tps})
-    finally:
-        await consumer.stop()
+    await kafka_probe.position_group_at_end(bootstrap, group_id, TOPICS)
 
 
 async def group_lag(bootstrap: str, group_id: str, topics: Sequence[str] = TOPICS) -> int:
     """Messages of ``topics`` the group has not committed yet (0: it has caught up)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        cluster = await consumer._client.fetch_all_metadata()
-        tps = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in sorted(cluster.partitions_for_topic(topic) or ())
-        ]
-        ends = await consumer.end_offsets(tps)
-        lag = 0
-        for tp in tps:
-            committed = await consumer.committed(tp)
-            lag += max(0, ends[tp] - (committed or 0))
-        return lag
-    finally:
-        await consumer.stop()
+    return await kafka_probe.group_lag(bootstrap, group_id, topics)
 
 
 @dataclass

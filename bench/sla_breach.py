@@ -53,11 +53,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from stopclock_shared.events.codec import encode
 from stopclock_shared.events.envelope import new_envelope
+from stopclock_shared.events.topics import dlq
 from stopclock_shared.events.types import EventType
 from stopclock_shared.testing.processes import free_port
 from stopclock_shared.testing.stack import Stack, unique
-from stopclock_sla.builtins import ALWAYS
 from stopclock_sla.domain import PolicyMatch, SlaPolicy, Target, TicketFacts, start_clocks
+from stopclock_sla.domain.defaults import ALWAYS
 
 from .report import percentile, write
 
@@ -106,13 +107,9 @@ class Sla:
     log: Path = Path()
     env: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def tickets_topic(self) -> str:
-        return f"bench.{self.name}.tickets"
-
-    @property
-    def events_topic(self) -> str:
-        return f"bench.{self.name}.sla"
+    def topic(self, kind: str) -> str:
+        """Its private stand-in for a contract topic: ``tickets`` in, ``sla`` out."""
+        return f"bench.{self.name}.{kind}"
 
     def start(self) -> float:
         assert self.env, "prepare() first"
@@ -163,7 +160,7 @@ async def private_sla(stack: Stack) -> AsyncIterator[Sla]:
     sla.db_url = f"{base}/bench_{sla.name}"
     kafka = AIOKafkaAdminClient(bootstrap_servers=stack.kafka)
     await kafka.start()
-    topics = [sla.tickets_topic, f"{sla.tickets_topic}.dlq", sla.events_topic]
+    topics = [sla.topic("tickets"), dlq(sla.topic("tickets")), sla.topic("sla")]
     await kafka.create_topics([NewTopic(t, PARTITIONS, 1) for t in topics])
     port = free_port()
     sla.url = f"http://127.0.0.1:{port}"
@@ -175,8 +172,8 @@ async def private_sla(stack: Stack) -> AsyncIterator[Sla]:
         "STOPCLOCK_KAFKA_BOOTSTRAP": stack.kafka,
         "STOPCLOCK_JWT_SECRET": stack.jwt_secret,
         "STOPCLOCK_GROUP_SUFFIX": f"-{sla.name}",
-        "STOPCLOCK_TICKETS_TOPIC": sla.tickets_topic,
-        "STOPCLOCK_EVENTS_TOPIC": sla.events_topic,
+        "STOPCLOCK_TICKETS_TOPIC": sla.topic("tickets"),
+        "STOPCLOCK_EVENTS_TOPIC": sla.topic("sla"),
         "STOPCLOCK_DEFAULT_POLICIES": "false",
         "STOPCLOCK_LOG_JSON": "false",
         "STOPCLOCK_DB_POOL_SIZE": "16",
@@ -428,12 +425,12 @@ async def level(stack: Stack, n: int, feed: str, kill: bool, rate_guess: float) 
 
         found = Breaches()
         stop = asyncio.Event()
-        watcher = asyncio.create_task(watch(stack, sla.events_topic, found, stop))
+        watcher = asyncio.create_task(watch(stack, sla.topic("sla"), found, stop))
         restarts: list[Restart] = []
         started = time.time()
         rate = 0.0
         if feed == "kafka":
-            await produce(stack, sla.tickets_topic, deadlines)
+            await produce(stack, sla.topic("tickets"), deadlines)
             while await count_rows(sla) < n:
                 await asyncio.sleep(0.5)
             rate = n / (time.time() - started)

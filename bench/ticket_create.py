@@ -24,7 +24,7 @@ from stopclock_shared.testing.factories import put_person
 from stopclock_shared.testing.kafka_probe import KafkaProbe
 from stopclock_shared.testing.stack import Stack, unique
 
-from .load import LoadClient
+from .load import LoadClient, incident
 from .report import percentile, summary_ms, write
 
 LEVELS = [int(x) for x in os.environ.get("BENCH_TICKET_LEVELS", "1,8,32").split(",")]
@@ -36,14 +36,7 @@ async def level(
 ) -> dict[str, object]:
     admin = stack.auth("bench-admin", "admin", "agent")
     person = await put_person(setup, admin, unique("bench"))
-    body = {
-        "type": "incident",
-        "title": "Benchmark ticket",
-        "description": "Created by make bench.",
-        "requester_id": person["id"],
-        "impact": "medium",
-        "urgency": "high",
-    }
+    body = incident(person["id"], "Benchmark ticket", "Created by make bench.")
     latencies: list[float] = []
     started: dict[str, float] = {}
     answered: dict[str, float] = {}  # wall clock when the 201 arrived (after the commit)

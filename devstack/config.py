@@ -61,6 +61,17 @@ def _split_host_port(value: str, default_port: int) -> tuple[str, int]:
     return host, int(port)
 
 
+class _Below:
+    """A path of the stack's layout: another path of the config, then ``parts``."""
+
+    def __init__(self, base: str, *parts: str) -> None:
+        self.base = base
+        self.parts = parts
+
+    def __get__(self, config: StackConfig, owner: object = None) -> Path:
+        return Path(getattr(config, self.base)).joinpath(*self.parts)
+
+
 @dataclass(frozen=True)
 class StackConfig:
     """Ports, paths and secrets of one local stack (one per repository clone)."""
@@ -104,53 +115,24 @@ class StackConfig:
             ci=environ.get("CI", "").lower() in ("1", "true", "yes"),
         )
 
-    # -- paths ------------------------------------------------------------------------------
-    @property
-    def local_dir(self) -> Path:
-        return self.repo_root / ".local"
-
-    @property
-    def log_dir(self) -> Path:
-        return self.local_dir / "log"
-
-    @property
-    def run_dir(self) -> Path:
-        return self.local_dir / "run"
-
-    @property
-    def mail_dir(self) -> Path:
-        return self.local_dir / "mail"
-
-    @property
-    def kafka_dir(self) -> Path:
-        return self.local_dir / "kafka"
-
-    @property
-    def kafka_lib_dir(self) -> Path:
-        return self.kafka_dir / "lib"
-
-    @property
-    def kafka_data_dir(self) -> Path:
-        return self.kafka_dir / "data"
-
-    @property
-    def prometheus_data_dir(self) -> Path:
-        return self.local_dir / "prometheus"
-
-    @property
-    def pg_link(self) -> Path:
-        """Where the cluster lives, or a symlink to it (see ``postgres.cluster_dir``)."""
-        return self.local_dir / "pg"
+    # -- paths: the layout below the repository root ----------------------------------------
+    local_dir = _Below("repo_root", ".local")
+    log_dir = _Below("local_dir", "log")
+    run_dir = _Below("local_dir", "run")
+    mail_dir = _Below("local_dir", "mail")
+    kafka_dir = _Below("local_dir", "kafka")
+    kafka_lib_dir = _Below("kafka_dir", "lib")
+    kafka_data_dir = _Below("kafka_dir", "data")
+    prometheus_data_dir = _Below("local_dir", "prometheus")
+    # Where the cluster lives, or a symlink to it (see ``postgres.cluster_dir``).
+    pg_link = _Below("local_dir", "pg")
+    deploy_dir = _Below("repo_root", "deploy", "local")
 
     @property
     def pg_fallback_dir(self) -> Path:
         """Cluster home when the `postgres` user cannot reach into the repository."""
         digest = hashlib.sha256(str(self.repo_root).encode()).hexdigest()[:12]
         return Path("/var/lib/stopclock") / digest / "pg"
-
-    @property
-    def deploy_dir(self) -> Path:
-        return self.repo_root / "deploy" / "local"
 
     def log_path(self, part: str) -> Path:
         return self.log_dir / f"{part}.log"
@@ -180,19 +162,27 @@ class StackConfig:
     def prometheus_url(self) -> str:
         return f"http://127.0.0.1:{self.prometheus_port}"
 
-    def test_env(self) -> dict[str, str]:
-        """What the stack tells test and bench processes (on top of the caller's env)."""
-        env = {
-            "STOPCLOCK_REPO_ROOT": str(self.repo_root),
+    # -- environments -----------------------------------------------------------------------
+    def _common_env(self) -> dict[str, str]:
+        """What the stack's processes and its tests are both told: Kafka, SMTP, JWT."""
+        return {
             "STOPCLOCK_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-            "STOPCLOCK_PG_ADMIN_URL": self.pg_admin_url,
-            "STOPCLOCK_MAILDIR": str(self.mail_dir),
-            "STOPCLOCK_MAILCATCHER_PIDFILE": str(self.pid_path("mailcatcher")),
             "STOPCLOCK_SMTP_HOST": self.smtp_host,
             "STOPCLOCK_SMTP_PORT": str(self.smtp_port),
+            # The notification service takes in mail to the desk there.
             "STOPCLOCK_INBOUND_SMTP_HOST": self.inbound_smtp_host,
             "STOPCLOCK_INBOUND_SMTP_PORT": str(self.inbound_smtp_port),
             "STOPCLOCK_JWT_SECRET": self.jwt_secret,
+        }
+
+    def test_env(self) -> dict[str, str]:
+        """What the stack tells test and bench processes (on top of the caller's env)."""
+        env = {
+            **self._common_env(),
+            "STOPCLOCK_REPO_ROOT": str(self.repo_root),
+            "STOPCLOCK_PG_ADMIN_URL": self.pg_admin_url,
+            "STOPCLOCK_MAILDIR": str(self.mail_dir),
+            "STOPCLOCK_MAILCATCHER_PIDFILE": str(self.pid_path("mailcatcher")),
             "STOPCLOCK_PROMETHEUS_URL": self.prometheus_url,
         }
         for service in self.service_ports:
@@ -202,19 +192,7 @@ class StackConfig:
 
     def process_env(self, base: Mapping[str, str]) -> dict[str, str]:
         """Environment for a process of the stack: the caller's, plus the stack's settings."""
-        env = dict(base)
-        env.update(
-            {
-                MARKER_ENV: str(self.repo_root),
-                "STOPCLOCK_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
-                "STOPCLOCK_SMTP_HOST": self.smtp_host,
-                "STOPCLOCK_SMTP_PORT": str(self.smtp_port),
-                # Only the notification service listens there; the others ignore it.
-                "STOPCLOCK_INBOUND_SMTP_HOST": self.inbound_smtp_host,
-                "STOPCLOCK_INBOUND_SMTP_PORT": str(self.inbound_smtp_port),
-                "STOPCLOCK_JWT_SECRET": self.jwt_secret,
-            }
-        )
+        env = {**base, MARKER_ENV: str(self.repo_root), **self._common_env()}
         env.setdefault("STOPCLOCK_PUBLIC_SURVEY_URL", self.service_url("survey"))
         return env
 

@@ -9,13 +9,12 @@ import os
 import shutil
 import string
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 from . import ports, procs
 from .config import KAFKA_HEAP, TOPIC_PARTITIONS, StackConfig
-from .output import StackError, detail, tail
+from .output import StackError, detail
 
 _STAMP = ".installed"
 
@@ -186,15 +185,10 @@ async def _metadata_answers(bootstrap: str) -> bool:
 
 def wait_ready(config: StackConfig, proc: subprocess.Popen[bytes], timeout: float) -> None:
     """Block until the broker accepts connections and answers a metadata request."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise StackError(
-                f"kafka exited with code {proc.returncode}:\n" + tail(config.log_path("kafka"))
-            )
-        if ports.is_open(config.kafka_host, config.kafka_port) and asyncio.run(
+
+    def ready() -> bool:
+        return ports.is_open(config.kafka_host, config.kafka_port) and asyncio.run(
             _metadata_answers(config.kafka_bootstrap)
-        ):
-            return
-        time.sleep(0.3)
-    raise StackError(f"kafka not ready after {timeout:.0f} s; see {config.log_path('kafka')}")
+        )
+
+    procs.wait_started("kafka", proc, ready, config.log_path("kafka"), timeout, poll=0.3)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 from . import ports, procs
 from .config import PG_ADMIN_ROLE, StackConfig
-from .output import StackError, detail, tail
+from .output import StackError, detail
 
 _LIB = Path("/usr/lib/postgresql")
 # A unix socket path must fit in sockaddr_un (108 bytes with the NUL).
@@ -156,18 +155,12 @@ def _postmaster_status(data: Path) -> tuple[int | None, str]:
 def wait_ready(config: StackConfig, proc: subprocess.Popen[bytes], timeout: float) -> None:
     """Block until the server accepts connections; raise with its log tail if it dies."""
     data = cluster_dir(config)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise StackError(
-                f"postgres exited with code {proc.returncode}:\n"
-                + tail(config.log_path("postgres"))
-            )
+
+    def ready() -> bool:
         pid, status = _postmaster_status(data)
-        if pid == proc.pid and status == "ready" and ports.is_open("127.0.0.1", config.pg_port):
-            return
-        time.sleep(0.1)
-    raise StackError(f"postgres not ready after {timeout:.0f} s; see {config.log_path('postgres')}")
+        return pid == proc.pid and status == "ready" and ports.is_open("127.0.0.1", config.pg_port)
+
+    procs.wait_started("postgres", proc, ready, config.log_path("postgres"), timeout, poll=0.1)
 
 
 def _setup_sql(services: list[str]) -> str:

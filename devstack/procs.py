@@ -15,10 +15,11 @@ import pwd
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from .config import MARKER_ENV, StackConfig
+from .output import StackError, tail
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -202,6 +203,25 @@ def _signal(pid: int, sig: int, group: bool) -> None:
     # continued.
     if sig != signal.SIGKILL:
         _send(pid, signal.SIGCONT, group)
+
+
+def wait_started(
+    part: str,
+    proc: subprocess.Popen[bytes],
+    ready: Callable[[], bool],
+    log_path: Path,
+    timeout: float,
+    poll: float,
+) -> None:
+    """Block until ``ready()``; raise with the log's tail if the process exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StackError(f"{part} exited with code {proc.returncode}:\n" + tail(log_path))
+        if ready():
+            return
+        time.sleep(poll)
+    raise StackError(f"{part} not ready after {timeout:.0f} s; see {log_path}")
 
 
 def wait_gone(pid: int, timeout: float, proc: subprocess.Popen[bytes] | None = None) -> bool:

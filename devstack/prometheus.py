@@ -6,12 +6,11 @@ import os
 import pwd
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 from . import ports, procs
 from .config import StackConfig
-from .output import StackError, detail, tail
+from .output import StackError, detail
 
 BINARY = Path("/usr/bin/prometheus")
 
@@ -77,19 +76,11 @@ def start(config: StackConfig, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def wait_ready(config: StackConfig, proc: subprocess.Popen[bytes], timeout: float) -> None:
     """Block until /-/ready answers 200."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise StackError(
-                f"prometheus exited with code {proc.returncode}:\n"
-                + tail(config.log_path("prometheus"))
-            )
-        if ports.http_status(f"{config.prometheus_url}/-/ready") == 200:
-            return
-        time.sleep(0.2)
-    raise StackError(
-        f"prometheus not ready after {timeout:.0f} s; see {config.log_path('prometheus')}"
-    )
+
+    def ready() -> bool:
+        return ports.http_status(f"{config.prometheus_url}/-/ready") == 200
+
+    procs.wait_started("prometheus", proc, ready, config.log_path("prometheus"), timeout, poll=0.2)
 
 
 def handle_debian_service(config: StackConfig) -> None:

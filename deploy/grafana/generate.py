@@ -78,10 +78,47 @@ def rate(selector: str, window: str = "$__rate_interval") -> str:
     return f"rate({selector}[{window}])"
 
 
+def per_hour(selector: str) -> str:
+    """How much a counter grew over the last hour."""
+    return f"increase({selector}[1h])"
+
+
 def quantile(q: float, histogram: str, matchers: str = "", by: str = "le") -> str:
     """The q-quantile of a histogram metric, from its _bucket series."""
     selector = f"{histogram}_bucket{{{matchers}}}" if matchers else f"{histogram}_bucket"
     return f"histogram_quantile({q}, sum by ({by}) ({rate(selector)}))"
+
+
+def percentiles(histogram: str, qs: Sequence[float], matchers: str = "") -> tuple[Query, ...]:
+    """One line per quantile of a histogram, named p50, p99..."""
+    return tuple(Query(quantile(q, histogram, matchers), f"p{round(q * 100)}") for q in qs)
+
+
+def split(by: str, expr: str, legend: str = "") -> Query:
+    """``expr`` summed into one line per value of the ``by`` label(s); the legend defaults
+    to that value."""
+    return Query(f"sum by ({by}) ({expr})", legend or f"{{{{{by}}}}}")
+
+
+def steps(base: str, *rising: tuple[float, str]) -> tuple[Threshold, ...]:
+    """Threshold colours: ``base`` from minus infinity, then each colour from its value up."""
+    return (Threshold(None, base), *(Threshold(value, color) for value, color in rising))
+
+
+def stat(
+    title: str,
+    description: str,
+    expr: str,
+    *,
+    width: int,
+    unit: str = "short",
+    thresholds: tuple[Threshold, ...] = steps("green"),
+) -> Panel:
+    """A single number: the last value of one query."""
+    queries = (Query(expr),)
+    return Panel(
+        title, description, queries, kind="stat", unit=unit, width=width, thresholds=thresholds
+    )
 
 
 def csat(window: str, by: str = "") -> str:
@@ -115,26 +152,21 @@ def overview_rows() -> tuple[Row, ...]:
                 Panel(
                     "Open tickets by status",
                     "Tickets not closed or cancelled, by status.",
-                    (Query("sum by (status) (stopclock_tickets_open)", "{{status}}"),),
+                    (split("status", "stopclock_tickets_open"),),
                     kind="bargauge",
                     width=8,
                 ),
                 Panel(
                     "Open tickets by priority",
                     "Tickets not closed or cancelled, by priority (P1 is the most urgent).",
-                    (Query("sum by (priority) (stopclock_tickets_open)", "{{priority}}"),),
+                    (split("priority", "stopclock_tickets_open"),),
                     kind="bargauge",
                     width=8,
                 ),
                 Panel(
                     "Tickets created per hour",
                     "New incidents and service requests.",
-                    (
-                        Query(
-                            "sum by (type) (increase(stopclock_tickets_created_total[1h]))",
-                            "{{type}}",
-                        ),
-                    ),
+                    (split("type", per_hour("stopclock_tickets_created_total")),),
                     width=8,
                     stacked=True,
                 ),
@@ -142,15 +174,16 @@ def overview_rows() -> tuple[Row, ...]:
                     "Open tickets over time",
                     "Open tickets by status; a growing waiting_on_user band means requesters"
                     " are slow to answer.",
-                    (Query("sum by (status) (stopclock_tickets_open)", "{{status}}"),),
+                    (split("status", "stopclock_tickets_open"),),
                     stacked=True,
                 ),
                 Panel(
                     "Status changes per hour",
                     "Transitions applied, by the status reached.",
                     (
-                        Query(
-                            "sum by (to_status) (increase(stopclock_ticket_transitions_total[1h]))",
+                        split(
+                            "to_status",
+                            per_hour("stopclock_ticket_transitions_total"),
                             "to {{to_status}}",
                         ),
                     ),
@@ -164,61 +197,41 @@ def overview_rows() -> tuple[Row, ...]:
                 Panel(
                     "Clocks running and paused",
                     "A clock is paused while its ticket waits on the requester.",
-                    (
-                        Query(
-                            'sum by (state) (stopclock_sla_clocks{state=~"running|paused"})',
-                            "{{state}}",
-                        ),
-                    ),
+                    (split("state", 'stopclock_sla_clocks{state=~"running|paused"}'),),
                     width=12,
                 ),
                 Panel(
                     "Breaches per hour",
                     "SLA targets missed, by priority and target.",
                     (
-                        Query(
-                            "sum by (priority, target) "
-                            "(increase(stopclock_sla_breaches_total[1h]))",
+                        split(
+                            "priority, target",
+                            per_hour("stopclock_sla_breaches_total"),
                             "{{priority}} {{target}}",
                         ),
                     ),
                     width=12,
                     stacked=True,
                 ),
-                Panel(
+                stat(
                     "Breaches (24 h)",
                     "SLA targets missed over the last 24 hours.",
-                    (Query(breaches_24h),),
-                    kind="stat",
+                    breaches_24h,
                     width=6,
-                    thresholds=(
-                        Threshold(None, "green"),
-                        Threshold(1, "orange"),
-                        Threshold(10, "red"),
-                    ),
+                    thresholds=steps("green", (1, "orange"), (10, "red")),
                 ),
-                Panel(
+                stat(
                     "Targets met (24 h)",
                     "Share of the clocks that ended in the last 24 hours within their target.",
-                    (Query(f"{met_24h} / ({met_24h} + {breaches_24h})"),),
-                    kind="stat",
+                    f"{met_24h} / ({met_24h} + {breaches_24h})",
                     unit="percentunit",
                     width=6,
-                    thresholds=(
-                        Threshold(None, "red"),
-                        Threshold(0.9, "orange"),
-                        Threshold(0.95, "green"),
-                    ),
+                    thresholds=steps("red", (0.9, "orange"), (0.95, "green")),
                 ),
                 Panel(
                     "Warnings per hour",
                     "Warnings sent at the configured fractions of a target (50 %, 75 %, 90 %).",
-                    (
-                        Query(
-                            "sum by (target) (increase(stopclock_sla_warnings_total[1h]))",
-                            "{{target}}",
-                        ),
-                    ),
+                    (split("target", per_hour("stopclock_sla_warnings_total")),),
                     width=12,
                     stacked=True,
                 ),
@@ -247,20 +260,20 @@ def overview_rows() -> tuple[Row, ...]:
                     "Reminders, escalations and auto-resolves per hour",
                     "What the escalation service did about requesters who do not answer.",
                     (
-                        Query("sum(increase(stopclock_reminders_total[1h]))", "reminders"),
-                        Query(
-                            "sum by (to) (increase(stopclock_manager_escalations_total[1h]))",
+                        Query(f"sum({per_hour('stopclock_reminders_total')})", "reminders"),
+                        split(
+                            "to",
+                            per_hour("stopclock_manager_escalations_total"),
                             "escalated to {{to}}",
                         ),
-                        Query("sum(increase(stopclock_auto_resolves_total[1h]))", "auto-resolved"),
+                        Query(f"sum({per_hour('stopclock_auto_resolves_total')})", "auto-resolved"),
                     ),
                     width=16,
                 ),
-                Panel(
+                stat(
                     "Tickets waiting on the requester",
                     "Waiting episodes open now.",
-                    (Query("sum(stopclock_waiting_episodes_open)"),),
-                    kind="stat",
+                    "sum(stopclock_waiting_episodes_open)",
                     width=8,
                 ),
             ),
@@ -277,39 +290,28 @@ def overview_rows() -> tuple[Row, ...]:
                     min=0,
                     max=1,
                 ),
-                Panel(
+                stat(
                     "CSAT (7 d)",
                     "Share of satisfied answers over the last 7 days.",
-                    (Query(csat("7d")),),
-                    kind="stat",
+                    csat("7d"),
                     unit="percentunit",
                     width=4,
-                    thresholds=(
-                        Threshold(None, "red"),
-                        Threshold(0.7, "orange"),
-                        Threshold(0.85, "green"),
-                    ),
+                    thresholds=steps("red", (0.7, "orange"), (0.85, "green")),
                 ),
-                Panel(
+                stat(
                     "Survey response rate (7 d)",
                     "Answers over invitations sent in the last 7 days.",
-                    (
-                        Query(
-                            "sum(increase(stopclock_surveys_answered_total[7d]))"
-                            " / sum(increase(stopclock_surveys_sent_total[7d]))"
-                        ),
-                    ),
-                    kind="stat",
+                    "sum(increase(stopclock_surveys_answered_total[7d]))"
+                    " / sum(increase(stopclock_surveys_sent_total[7d]))",
                     unit="percentunit",
                     width=4,
                 ),
-                Panel(
+                stat(
                     "Negative answers (7 d)",
                     "Ratings of 2 or less, or 'not resolved': each one reached the desk manager.",
-                    (Query("sum(increase(stopclock_surveys_negative_total[7d]))"),),
-                    kind="stat",
+                    "sum(increase(stopclock_surveys_negative_total[7d]))",
                     width=4,
-                    thresholds=(Threshold(None, "green"), Threshold(1, "orange")),
+                    thresholds=steps("green", (1, "orange")),
                 ),
             ),
         ),
@@ -320,9 +322,9 @@ def overview_rows() -> tuple[Row, ...]:
                     "Mails per hour",
                     "Sent, failed attempts (retried) and dead mails (never delivered).",
                     (
-                        Query("sum(increase(stopclock_mails_sent_total[1h]))", "sent"),
-                        Query("sum(increase(stopclock_mails_failed_total[1h]))", "failed"),
-                        Query("sum(increase(stopclock_mails_dead_total[1h]))", "dead"),
+                        Query(f"sum({per_hour('stopclock_mails_sent_total')})", "sent"),
+                        Query(f"sum({per_hour('stopclock_mails_failed_total')})", "failed"),
+                        Query(f"sum({per_hour('stopclock_mails_dead_total')})", "dead"),
                     ),
                 ),
                 Panel(
@@ -352,42 +354,34 @@ def service_rows() -> tuple[Row, ...]:
         Row(
             "Health",
             (
-                Panel(
+                stat(
                     "Ready replicas",
                     "Replicas whose /readyz answers 200 (database and Kafka reachable).",
-                    (Query(f"sum(stopclock_ready{{{svc}}})"),),
-                    kind="stat",
+                    f"sum(stopclock_ready{{{svc}}})",
                     width=6,
-                    thresholds=(Threshold(None, "red"), Threshold(1, "green")),
+                    thresholds=steps("red", (1, "green")),
                 ),
-                Panel(
+                stat(
                     "Scraped replicas up",
                     "Replicas Prometheus could scrape at the last attempt.",
-                    (Query(f"sum(up{{{svc}}})"),),
-                    kind="stat",
+                    f"sum(up{{{svc}}})",
                     width=6,
-                    thresholds=(Threshold(None, "red"), Threshold(1, "green")),
+                    thresholds=steps("red", (1, "green")),
                 ),
-                Panel(
+                stat(
                     "Requests per second",
                     "All routes.",
-                    (Query(f"sum({rate(requests)})"),),
-                    kind="stat",
+                    f"sum({rate(requests)})",
                     unit="reqps",
                     width=6,
                 ),
-                Panel(
+                stat(
                     "Server errors",
                     "Share of requests answered 5xx.",
-                    (Query(f"sum({rate(errors)}) / sum({rate(requests)})"),),
-                    kind="stat",
+                    f"sum({rate(errors)}) / sum({rate(requests)})",
                     unit="percentunit",
                     width=6,
-                    thresholds=(
-                        Threshold(None, "green"),
-                        Threshold(0.01, "orange"),
-                        Threshold(0.05, "red"),
-                    ),
+                    thresholds=steps("green", (0.01, "orange"), (0.05, "red")),
                 ),
             ),
         ),
@@ -397,7 +391,7 @@ def service_rows() -> tuple[Row, ...]:
                 Panel(
                     "Requests by route",
                     "Rate of requests by route template.",
-                    (Query(f"sum by (route) ({rate(requests)})", "{{route}}"),),
+                    (split("route", rate(requests)),),
                     unit="reqps",
                     width=8,
                 ),
@@ -412,18 +406,12 @@ def service_rows() -> tuple[Row, ...]:
                     unit="percentunit",
                     width=8,
                     min=0,
-                    thresholds=(Threshold(None, "green"), Threshold(0.05, "red")),
+                    thresholds=steps("green", (0.05, "red")),
                 ),
                 Panel(
                     "Latency",
                     "Time to answer, all routes.",
-                    tuple(
-                        Query(
-                            quantile(q, "stopclock_http_request_duration_seconds", svc),
-                            f"p{round(q * 100)}",
-                        )
-                        for q in (0.5, 0.95, 0.99)
-                    ),
+                    percentiles("stopclock_http_request_duration_seconds", (0.5, 0.95, 0.99), svc),
                     unit="s",
                     width=8,
                 ),
@@ -437,9 +425,9 @@ def service_rows() -> tuple[Row, ...]:
                     "applied, duplicate (already processed), ignored (unknown type), dlq and"
                     " error (retried).",
                     (
-                        Query(
-                            "sum by (topic, outcome) "
-                            f"({rate(f'stopclock_consumer_messages_total{{{svc}}}')})",
+                        split(
+                            "topic, outcome",
+                            rate(f"stopclock_consumer_messages_total{{{svc}}}"),
                             "{{topic}} {{outcome}}",
                         ),
                     ),
@@ -462,12 +450,7 @@ def service_rows() -> tuple[Row, ...]:
                 Panel(
                     "Lag by topic",
                     "Messages not yet processed, summed over partitions.",
-                    (
-                        Query(
-                            f"sum by (topic) (stopclock_consumer_lag_messages{{{svc}}})",
-                            "{{topic}}",
-                        ),
-                    ),
+                    (split("topic", f"stopclock_consumer_lag_messages{{{svc}}}"),),
                     width=8,
                 ),
                 Panel(
@@ -485,14 +468,13 @@ def service_rows() -> tuple[Row, ...]:
                     "Dead-lettered messages",
                     "Messages sent to <topic>.dlq, by source topic.",
                     (
-                        Query(
-                            "sum by (topic) "
-                            f"(increase(stopclock_dlq_messages_total{{{svc}}}[$__rate_interval]))",
-                            "{{topic}}",
+                        split(
+                            "topic",
+                            f"increase(stopclock_dlq_messages_total{{{svc}}}[$__rate_interval])",
                         ),
                     ),
                     width=8,
-                    thresholds=(Threshold(None, "green"), Threshold(1, "red")),
+                    thresholds=steps("green", (1, "red")),
                 ),
             ),
         ),
@@ -509,30 +491,18 @@ def service_rows() -> tuple[Row, ...]:
                     "The alert fires above 60 s.",
                     (Query(f"max(stopclock_outbox_oldest_unsent_age_seconds{{{svc}}})", "age"),),
                     unit="s",
-                    thresholds=(Threshold(None, "green"), Threshold(60, "red")),
+                    thresholds=steps("green", (60, "red")),
                 ),
                 Panel(
                     "Published per second by topic",
                     "Outbox rows acknowledged by the broker.",
-                    (
-                        Query(
-                            "sum by (topic) "
-                            f"({rate(f'stopclock_outbox_published_total{{{svc}}}')})",
-                            "{{topic}}",
-                        ),
-                    ),
+                    (split("topic", rate(f"stopclock_outbox_published_total{{{svc}}}")),),
                     unit="ops",
                 ),
                 Panel(
                     "Commit to broker ack",
                     "From the transaction that wrote an event to Kafka's acknowledgement.",
-                    tuple(
-                        Query(
-                            quantile(q, "stopclock_outbox_publish_latency_seconds", svc),
-                            f"p{round(q * 100)}",
-                        )
-                        for q in (0.5, 0.99)
-                    ),
+                    percentiles("stopclock_outbox_publish_latency_seconds", (0.5, 0.99), svc),
                     unit="s",
                 ),
             ),
@@ -543,31 +513,22 @@ def service_rows() -> tuple[Row, ...]:
                 Panel(
                     "SLA timer lag",
                     "Fired minus due; the alert fires when p99 stays above 1 s.",
-                    tuple(
-                        Query(quantile(q, "stopclock_sla_timer_lag_seconds"), f"p{round(q * 100)}")
-                        for q in (0.5, 0.99)
-                    ),
+                    percentiles("stopclock_sla_timer_lag_seconds", (0.5, 0.99)),
                     unit="s",
                     width=8,
-                    thresholds=(Threshold(None, "green"), Threshold(1, "red")),
+                    thresholds=steps("green", (1, "red")),
                 ),
                 Panel(
                     "Escalation timer lag",
                     "Reminders and escalations: fired minus due.",
-                    tuple(
-                        Query(
-                            quantile(q, "stopclock_escalation_timer_lag_seconds"),
-                            f"p{round(q * 100)}",
-                        )
-                        for q in (0.5, 0.99)
-                    ),
+                    percentiles("stopclock_escalation_timer_lag_seconds", (0.5, 0.99)),
                     unit="s",
                     width=8,
                 ),
                 Panel(
                     "SLA timers scheduled",
                     "Timers held in memory, by replica.",
-                    (Query("sum by (instance) (stopclock_sla_timers_scheduled)", "{{instance}}"),),
+                    (split("instance", "stopclock_sla_timers_scheduled"),),
                     width=8,
                 ),
             ),

@@ -5,38 +5,15 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
 
+from .identity import STAFF, Principal, Role
 from .problems import ProblemError
 
-
-class Role(StrEnum):
-    REQUESTER = "requester"
-    AGENT = "agent"
-    MANAGER = "manager"
-    ADMIN = "admin"
-    SERVICE = "service"
-
-
-STAFF = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN, Role.SERVICE})
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    sub: str
-    roles: frozenset[Role]
-
-    @property
-    def is_staff(self) -> bool:
-        return bool(self.roles & STAFF)
-
-    def has_any(self, roles: Iterable[Role]) -> bool:
-        return bool(self.roles & frozenset(roles))
+__all__ = ["STAFF", "Principal", "Role"]  # re-exported: routes import them from here
 
 
 # Verified tokens by (secret, token) -> (principal, expiry): a client sends the same token on

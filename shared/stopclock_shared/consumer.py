@@ -17,9 +17,10 @@ import logging
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -34,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import metrics
 from .event_routes import Delivery, Route, Routes
-from .events.codec import MalformedMessage, decode, payload
+from .events.codec import MalformedMessage, decode
 from .events.envelope import Envelope
 from .events.topics import dlq
 from .kafka import make_consumer
@@ -86,18 +87,13 @@ class _Work:
     event_id: uuid.UUID
 
 
-_Decode = Callable[[Envelope], Any]
-
-
-def _as_handlers(handlers: Mapping[str, Handler] | Routes) -> dict[str, tuple[_Decode, Handler]]:
-    """Event type -> (decoder, handler with the consumer's call shape)."""
-    if not isinstance(handlers, Routes):
-        return {t: (payload, h) for t, h in handlers.items()}
-    table: dict[str, tuple[_Decode, Handler]] = {}
-    for type_ in handlers.types:
-        route = handlers.get(type_)
+def _calls(routes: Routes) -> dict[str, tuple[Route, Handler]]:
+    """Event type -> (its route, the call the consumer makes inside the transaction)."""
+    table: dict[str, tuple[Route, Handler]] = {}
+    for type_ in routes.types:
+        route = routes.get(type_)
         assert route is not None
-        table[type_] = (route.decode, _typed_call(route))
+        table[type_] = (route, _typed_call(route))
     return table
 
 
@@ -127,7 +123,7 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 class EventConsumer:
-    """One consumer group member applying events of ``topics`` with ``handlers``."""
+    """One consumer group member applying events of ``topics`` with ``routes``."""
 
     def __init__(
         self,
@@ -135,7 +131,7 @@ class EventConsumer:
         service: str,
         name: str,
         topics: Iterable[str],
-        handlers: Mapping[str, Handler] | Routes,
+        routes: Routes,
         sessionmaker: async_sessionmaker[AsyncSession],
         processed: Table,
         producer: AIOKafkaProducer,
@@ -148,8 +144,8 @@ class EventConsumer:
         self.service = service
         self.name = name
         self.topics = list(topics)
-        # Typed routes (decoded by the contract's model), or raw handlers (being retired).
-        self.handlers = _as_handlers(handlers)
+        # Each type's payload is decoded by its contract model, then handed to its handler.
+        self.handlers = _calls(routes)
         self.maker = sessionmaker
         self.processed = processed
         # Built once; the event id is recorded in the transaction that applies the event.
@@ -160,11 +156,16 @@ class EventConsumer:
         )
         self._record = record.returning(processed.c.event_id)
         self.producer = producer
-        self.bootstrap = bootstrap
-        self.group_id = group_id
+        # A fresh client at each (re)start: a stopped aiokafka consumer cannot start again.
+        self._new_client = partial(
+            make_consumer,
+            bootstrap,
+            group_id,
+            f"{group_id}-{name}",
+            fetch_max_wait_ms=fetch_max_wait_ms,
+        )
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
-        self.fetch_max_wait_ms = fetch_max_wait_ms
         self.consumer: AIOKafkaConsumer | None = None
         # True once the group has given this member its partitions (possibly none): until
         # then it applies nothing and owns no timers, so the service is not ready.
@@ -257,13 +258,7 @@ class EventConsumer:
         self.joined = False
         delay = 0.5
         while True:
-            # A fresh client each time: a stopped aiokafka consumer cannot be started again.
-            consumer = make_consumer(
-                self.bootstrap,
-                self.group_id,
-                f"{self.group_id}-{self.name}",
-                fetch_max_wait_ms=self.fetch_max_wait_ms,
-            )
+            consumer = self._new_client()
             try:
                 await consumer.start()
                 break
@@ -316,9 +311,9 @@ class EventConsumer:
         found = self.handlers.get(envelope.type)
         if found is None:
             return "ignored"
-        read, handler = found
+        route, handler = found
         try:
-            data = read(envelope)
+            data = route.decode(envelope)
         except MalformedMessage as exc:
             await self.dead_letter(msg, str(exc), envelope)
             return "dlq"

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from .asgi import ASGIApp, HttpMiddleware, Scope
 from .problems import PROBLEM_JSON, TYPE_BASE
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -55,7 +56,7 @@ async def _problem(send: Send, status: int, title: str, detail: str, path: str) 
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestGuard:
+class RequestGuard(HttpMiddleware):
     """ASGI middleware in front of every service's routes.
 
     - A declared ``Content-Length`` over ``max_bytes`` is refused at once; a body without one
@@ -64,14 +65,11 @@ class RequestGuard:
     JSON bodies are read whole here (they are bounded by ``max_bytes``) and handed on as read.
     """
 
-    def __init__(self, app: Any, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Any, send: Any) -> None:
         path = scope.get("path", "")
         headers = dict(scope.get("headers") or [])
         if _URL_NUL.search(scope.get("raw_path") or b"") or _URL_NUL.search(

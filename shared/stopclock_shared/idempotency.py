@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import ColumnElement, Table, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,15 @@ TTL = timedelta(hours=24)
 
 def request_hash(body: Any) -> str:
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _scope(key: str, principal: str, route: str) -> dict[str, str]:
+    """A key counts only for the principal and the route that used it."""
+    return {"key": key, "principal": principal, "route": route}
+
+
+def _within(table: Table, scope: dict[str, str]) -> list[ColumnElement[bool]]:
+    return [table.c[column] == value for column, value in scope.items()]
 
 
 class IdempotencyStore:
@@ -40,10 +49,7 @@ class IdempotencyStore:
         row = (
             await session.execute(
                 select(t.c.request_hash, t.c.status_code, t.c.response).where(
-                    t.c.key == key,
-                    t.c.principal == principal,
-                    t.c.route == route,
-                    t.c.created_at > func.now() - TTL,
+                    *_within(t, _scope(key, principal, route)), t.c.created_at > func.now() - TTL
                 )
             )
         ).first()
@@ -68,21 +74,12 @@ class IdempotencyStore:
         response: Any,
     ) -> None:
         t = self.table
+        scope = _scope(key, principal, route)
         await session.execute(
-            delete(t).where(
-                t.c.key == key,
-                t.c.principal == principal,
-                t.c.route == route,
-                t.c.created_at <= func.now() - TTL,
-            )
+            delete(t).where(*_within(t, scope), t.c.created_at <= func.now() - TTL)
         )
         await session.execute(
             insert(t).values(
-                key=key,
-                principal=principal,
-                route=route,
-                request_hash=body_hash,
-                status_code=status_code,
-                response=response,
+                **scope, request_hash=body_hash, status_code=status_code, response=response
             )
         )

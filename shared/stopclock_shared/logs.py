@@ -10,6 +10,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from .asgi import HttpMiddleware, Scope
+
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 
@@ -48,17 +50,11 @@ def configure_logging(service: str, level: str = "INFO", as_json: bool = True) -
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-class CorrelationMiddleware:
+class CorrelationMiddleware(HttpMiddleware):
     """Bind ``X-Correlation-ID`` (or a new id) for the request: logs and emitted events carry it,
     and the response echoes it so a caller can follow one request across the services."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Any, send: Any) -> None:
         raw = dict(scope.get("headers") or []).get(b"x-correlation-id", b"").decode("latin-1")
         cid = raw.strip()[:100] or str(uuid.uuid4())
         token = correlation_id.set(cid)

@@ -7,63 +7,70 @@ No ticket ids in labels.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .asgi import ASGIApp, HttpMiddleware, Scope
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
-HTTP_REQUESTS = Counter(
-    "stopclock_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
-)
-HTTP_DURATION = Histogram(
+
+def latency_histogram(name: str, documentation: str, labels: Sequence[str] = ()) -> Histogram:
+    """A duration histogram (seconds) on the common buckets, 1 ms to 10 s."""
+    return Histogram(name, documentation, labels, buckets=LATENCY_BUCKETS)
+
+
+# Label sets shared by the metrics below: dashboards and alerts join them on these labels, so
+# they are one definition, not a list retyped per metric.
+BY_SERVICE = ("service",)
+BY_ROUTE = (*BY_SERVICE, "method", "route")
+BY_TOPIC = (*BY_SERVICE, "topic")
+
+HTTP_REQUESTS = Counter("stopclock_http_requests_total", "HTTP requests", [*BY_ROUTE, "status"])
+HTTP_DURATION = latency_histogram(
     "stopclock_http_request_duration_seconds",
     "HTTP request duration",
-    ["service", "method", "route"],
-    buckets=LATENCY_BUCKETS,
+    BY_ROUTE,
 )
 CONSUMER_MESSAGES = Counter(
     "stopclock_consumer_messages_total",
     "Consumed messages by outcome (applied, duplicate, ignored, dlq, error)",
-    ["service", "topic", "outcome"],
+    [*BY_TOPIC, "outcome"],
 )
-CONSUMER_PROCESSING = Histogram(
+CONSUMER_PROCESSING = latency_histogram(
     "stopclock_consumer_processing_seconds",
     "Time to apply one consumed message",
-    ["service", "topic"],
-    buckets=LATENCY_BUCKETS,
+    BY_TOPIC,
 )
 CONSUMER_LAG = Gauge(
     "stopclock_consumer_lag_messages",
     "Messages not yet consumed (high watermark - position)",
-    ["service", "topic", "partition"],
+    [*BY_TOPIC, "partition"],
 )
 CONSUMER_ASSIGNED = Gauge(
     "stopclock_consumer_assigned_partitions",
     "Partitions of a topic assigned to this replica (replicas of a group share them)",
-    ["service", "topic"],
+    BY_TOPIC,
 )
 DLQ_MESSAGES = Counter(
-    "stopclock_dlq_messages_total", "Messages sent to a dead-letter topic", ["service", "topic"]
+    "stopclock_dlq_messages_total", "Messages sent to a dead-letter topic", BY_TOPIC
 )
-OUTBOX_BACKLOG = Gauge("stopclock_outbox_backlog_rows", "Unpublished outbox rows", ["service"])
+OUTBOX_BACKLOG = Gauge("stopclock_outbox_backlog_rows", "Unpublished outbox rows", BY_SERVICE)
 OUTBOX_OLDEST_AGE = Gauge(
-    "stopclock_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished row", ["service"]
+    "stopclock_outbox_oldest_unsent_age_seconds", "Age of the oldest unpublished row", BY_SERVICE
 )
-OUTBOX_PUBLISHED = Counter(
-    "stopclock_outbox_published_total", "Outbox rows published", ["service", "topic"]
-)
-OUTBOX_LATENCY = Histogram(
+OUTBOX_PUBLISHED = Counter("stopclock_outbox_published_total", "Outbox rows published", BY_TOPIC)
+OUTBOX_LATENCY = latency_histogram(
     "stopclock_outbox_publish_latency_seconds",
     "From the row's commit to the broker's ack",
-    ["service"],
-    buckets=LATENCY_BUCKETS,
+    BY_SERVICE,
 )
 READY = Gauge(
-    "stopclock_ready", "1 when the service's database and Kafka are reachable", ["service"]
+    "stopclock_ready", "1 when the service's database and Kafka are reachable", BY_SERVICE
 )
 
 
@@ -71,23 +78,14 @@ def metrics_response() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-Scope = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
-]
-
-
-class HttpMetricsMiddleware:
+class HttpMetricsMiddleware(HttpMiddleware):
     """Pure ASGI middleware recording rate, errors and latency by route template."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
+        super().__init__(app)
         self.service = service
 
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Any, send: Any) -> None:
         start = time.perf_counter()
         status = 500
 

@@ -6,9 +6,18 @@ A later change to the common tables is a new ``*_v2`` function called by a new m
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+
+def _stamped_now(name: str) -> sa.Column[datetime]:
+    """A timestamptz column the database fills with now()."""
+    return sa.Column(
+        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
 
 
 def create_common_tables_v1() -> None:
@@ -20,12 +29,7 @@ def create_common_tables_v1() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("response", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        _stamped_now("created_at"),
         sa.PrimaryKeyConstraint("key", "principal", "route", name=op.f("pk_idempotency_keys")),
     )
     op.create_table(
@@ -35,12 +39,7 @@ def create_common_tables_v1() -> None:
         sa.Column("topic", sa.String(length=200), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        _stamped_now("created_at"),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
@@ -56,12 +55,7 @@ def create_common_tables_v1() -> None:
         "processed_events",
         sa.Column("consumer", sa.String(length=100), nullable=False),
         sa.Column("event_id", sa.UUID(), nullable=False),
-        sa.Column(
-            "processed_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        _stamped_now("processed_at"),
         sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_processed_events")),
     )
 

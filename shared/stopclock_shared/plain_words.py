@@ -34,33 +34,20 @@ _DAY_NAMES: Final = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
 }
-# unit -> (singular, plural); the first unit of a working duration says "working".
+# unit -> (singular, plural, working singular, working plural); the first unit of a working
+# duration says "working".
 _UNITS: Final = {
     "en": {
-        "day": ("day", "days"),
-        "hour": ("hour", "hours"),
-        "minute": ("minute", "minutes"),
-        "second": ("second", "seconds"),
+        "day": ("day", "days", "working day", "working days"),
+        "hour": ("hour", "hours", "working hour", "working hours"),
+        "minute": ("minute", "minutes", "working minute", "working minutes"),
+        "second": ("second", "seconds", "working second", "working seconds"),
     },
     "fr": {
-        "day": ("jour", "jours"),
-        "hour": ("heure", "heures"),
-        "minute": ("minute", "minutes"),
-        "second": ("seconde", "secondes"),
-    },
-}
-_WORKING_UNITS: Final = {
-    "en": {
-        "day": ("working day", "working days"),
-        "hour": ("working hour", "working hours"),
-        "minute": ("working minute", "working minutes"),
-        "second": ("working second", "working seconds"),
-    },
-    "fr": {
-        "day": ("jour ouvré", "jours ouvrés"),
-        "hour": ("heure ouvrée", "heures ouvrées"),
-        "minute": ("minute ouvrée", "minutes ouvrées"),
-        "second": ("seconde ouvrée", "secondes ouvrées"),
+        "day": ("jour", "jours", "jour ouvré", "jours ouvrés"),
+        "hour": ("heure", "heures", "heure ouvrée", "heures ouvrées"),
+        "minute": ("minute", "minutes", "minute ouvrée", "minutes ouvrées"),
+        "second": ("seconde", "secondes", "seconde ouvrée", "secondes ouvrées"),
     },
 }
 # ISO country -> (English "in …", French "en/au/aux …").
@@ -193,8 +180,8 @@ def duration_words(seconds: float, locale: str, hours: Hours = Hours(always=True
     shown = [(unit, count) for unit, count in parts if count]
     words: list[str] = []
     for i, (unit, count) in enumerate(shown):
-        table = _WORKING_UNITS if i == 0 and not hours.always else _UNITS
-        singular, plural = table[locale][unit]
+        forms = _UNITS[locale][unit]
+        singular, plural = forms[2:] if i == 0 and not hours.always else forms[:2]
         words.append(f"{count} {singular if count == 1 else plural}")
     return list_words(words, locale)
 

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import uvicorn
 from aiokafka import AIOKafkaProducer
@@ -45,7 +45,6 @@ class Runtime:
     processed: Table
     relay: OutboxRelay | None = None
     consumers: list[EventConsumer] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)  # retiring: use ``state``
     # The service's own runtime objects (policy catalog, timers, ...), one typed dataclass
     # per service, set by its ``on_ready``; read with `state_of` / `state_dependency`.
     state: object = None
@@ -68,7 +67,7 @@ class Runtime:
             service=self.settings.service_name,
             name=name,
             topics=topics,
-            handlers=routes,
+            routes=routes,
             sessionmaker=self.sessionmaker,
             processed=self.processed,
             producer=self.producer,

@@ -1,10 +1,9 @@
-"""In-memory timers owned per Kafka partition: fire at their due time, no polling sweep.
+"""The in-memory timer wheel: timers fire at their due time, no polling sweep.
 
-A replica keeps the timers of the tickets in the partitions assigned to it: it rebuilds
-them from its database on assignment and drops them on revocation, so a lost replica's
-timers are taken over by whoever gets its partitions. One asyncio task sleeps until the
-earliest due time; scheduling an earlier timer wakes it. Each fire records its lag
-(fired - due). Memory: one heap entry and one dict entry per timer.
+One asyncio task sleeps until the earliest due time; scheduling an earlier timer wakes it.
+Each fire records its lag (fired - due). Memory: one heap entry and one dict entry per
+timer. Which timers a replica holds (those of the Kafka partitions it owns), and how they
+are loaded, changed and fired, is `partition_timers.PartitionTimers`'s business.
 """
 
 from __future__ import annotations
@@ -26,6 +25,8 @@ LAG_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 
 
 @dataclass(frozen=True, slots=True)
 class Timer:
+    """A due timer as the wheel hands it out: whose (``key``), when, and of which partition."""
+
     key: Hashable
     due: float  # epoch seconds
     partition: int

@@ -3,142 +3,161 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from dataclasses import asdict
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
+from stopclock_shared import pagination
 from stopclock_shared.auth import Principal, PrincipalDep, Role, StaffDep, require_roles
 from stopclock_shared.db import SessionDep, utc_now
-from stopclock_shared.pagination import (
-    DEFAULT_LIMIT,
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_cursor,
-    page_of,
-    page_of_list,
-)
-from stopclock_shared.problems import ProblemError, field_error, not_found, problem_responses
+from stopclock_shared.errors import Forbidden
+from stopclock_shared.openapi import documented
+from stopclock_shared.pagination import Page
+from stopclock_shared.problems import field_error
+from stopclock_shared.runtime import settings_dependency
+from stopclock_shared.unit_of_work import SqlUnitOfWork
 
-from . import repository as repo
-from . import service
-from .ladder_timers import LadderTimers
+from .domain.escalations import EscalationKind
+from .domain.policy import policy_from_spec, policy_to_spec
+from .repository import EscalationQuery, SqlEscalationRepository, unit_of_work
 from .schemas import EscalationRead, PolicyIn, PolicyRead, ResponsivenessRead, TimersRead
 from .settings import EscalationSettings
+from .state import StateDep
+from .use_cases import policies, reports
+from .use_cases.policies import PolicyInForce
 
 router = APIRouter(prefix="/api/v1")
 PolicyWriter = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.MANAGER, Role.SERVICE))]
 PolicyName = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][\w.-]*$")]
-PROBLEMS = problem_responses(401, 403, 422)
-KINDS = (
-    "reminder",
-    "manager_escalation",
-    "auto_resolve",
-    "sla_warning",
-    "sla_breach",
-    "negative_feedback",
-)
+SettingsDep = Annotated[EscalationSettings, Depends(settings_dependency(EscalationSettings))]
+KINDS = ", ".join(EscalationKind)
 
 
-def settings_of(request: Request) -> EscalationSettings:
-    settings: EscalationSettings = request.app.state.settings
-    return settings
+def _unit_of_work(request: Request, session: SessionDep) -> SqlUnitOfWork[SqlEscalationRepository]:
+    return unit_of_work(session, request.app.state.runtime.outbox)
+
+
+UowDep = Annotated[SqlUnitOfWork[SqlEscalationRepository], Depends(_unit_of_work)]
+
+
+class Paging(NamedTuple):
+    limit: int
+    cursor: str | None
+
+
+def _paging(
+    limit: pagination.LimitQuery = pagination.DEFAULT_LIMIT, cursor: pagination.CursorQuery = None
+) -> Paging:
+    return Paging(limit, cursor)
+
+
+def _escalation_filter(
+    ticket_id: str | None = None, kind: str | None = None
+) -> tuple[uuid.UUID | None, EscalationKind | None]:
+    """The query's filters, refused with the field to fix (a 422 problem) when malformed."""
+    return (
+        _ticket_id(ticket_id) if ticket_id else None,
+        _kind(kind) if kind is not None else None,
+    )
+
+
+PagingDep = Annotated[Paging, Depends(_paging)]
+FilterDep = Annotated[tuple[uuid.UUID | None, EscalationKind | None], Depends(_escalation_filter)]
+
+
+def _policy_read(found: PolicyInForce) -> dict[str, Any]:
+    return {
+        "name": found.policy.name,
+        **policy_to_spec(found.policy),
+        "builtin": found.builtin,
+        "updated_at": found.updated_at,
+    }
 
 
 @router.get(
     "/escalation/policies",
-    response_model=Page[PolicyRead],
-    responses=PROBLEMS,
-    tags=["policies"],
-    summary="Policies in the order they are tried, the built-in fallback last",
+    **documented(
+        Page[PolicyRead],
+        "policies",
+        "Policies in the order they are tried, the built-in fallback last",
+    ),
 )
 async def list_policies(
-    request: Request,
-    session: SessionDep,
-    principal: StaffDep,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-) -> Any:
-    items = await service.list_policies(session, settings_of(request).desk_manager_email)
-    return page_of_list(items, limit, cursor)
+    principal: StaffDep, uow: UowDep, settings: SettingsDep, paging: PagingDep
+) -> dict[str, object]:
+    found = await policies.list_policies(uow, settings.desk_manager_email)
+    return pagination.page_of_list([_policy_read(p) for p in found], *paging)
 
 
-@router.put(
-    "/escalation/policies/{name}",
-    response_model=PolicyRead,
-    responses={**PROBLEMS, 201: {"description": "Created", "model": PolicyRead}},
-    tags=["policies"],
-    summary="Create or replace a policy (applies to tickets that start waiting afterwards)",
+_PUT = documented(
+    PolicyRead,
+    "policies",
+    "Create or replace a policy (applies to tickets that start waiting afterwards)",
 )
+_PUT["responses"][201] = {"description": "Created", "model": PolicyRead}
+_DELETE = documented(
+    None,
+    "policies",
+    "Delete a stored policy (tickets already waiting keep it; the built-in one stays)",
+    status_code=204,
+)
+_DELETE["responses"][404] = {"description": "No stored policy of that name"}
+
+
+@router.put("/escalation/policies/{name}", **_PUT)
 async def put_policy(
     name: PolicyName,
     body: PolicyIn,
-    request: Request,
     response: Response,
-    session: SessionDep,
+    uow: UowDep,
+    settings: SettingsDep,
     principal: PolicyWriter,
-) -> Any:
-    policy, created = await service.put_policy(
-        session, name, body, settings_of(request).desk_manager_email, utc_now()
-    )
+) -> dict[str, object]:
+    spec = {
+        **body.model_dump(),
+        "desk_manager_email": body.desk_manager_email or settings.desk_manager_email,
+    }
+    stored, created = await policies.put_policy(uow, policy_from_spec(name, spec), utc_now())
     response.status_code = 201 if created else 200
-    return policy
+    return _policy_read(stored)
 
 
-@router.delete(
-    "/escalation/policies/{name}",
-    status_code=204,
-    responses={**PROBLEMS, 404: {"description": "No stored policy of that name"}},
-    tags=["policies"],
-    summary="Delete a stored policy (tickets already waiting keep it; the built-in one stays)",
-)
-async def delete_policy(name: PolicyName, session: SessionDep, principal: PolicyWriter) -> Response:
-    if not await repo.delete_policy(session, name):
-        raise not_found("Stored policy", name)
+@router.delete("/escalation/policies/{name}", **_DELETE)
+async def delete_policy(name: PolicyName, uow: UowDep, principal: PolicyWriter) -> Response:
+    await policies.delete_policy(uow, name)
     return Response(status_code=204)
 
 
-@router.get(
-    "/escalations",
-    response_model=Page[EscalationRead],
-    responses=PROBLEMS,
-    tags=["escalations"],
-    summary="Everything that happened to chase a ticket, oldest first",
-)
+_ESCALATIONS = "Everything that happened to chase a ticket, oldest first"
+
+
+@router.get("/escalations", **documented(Page[EscalationRead], "escalations", _ESCALATIONS))
 async def list_escalations(
-    session: SessionDep,
-    principal: StaffDep,
-    ticket_id: str | None = None,
-    kind: str | None = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-) -> Any:
-    tid = _ticket_id(ticket_id) if ticket_id else None
-    if kind is not None and kind not in KINDS:
-        raise field_error("kind", f"must be one of {', '.join(KINDS)}")
-    after = decode_cursor(cursor, int) if cursor else None
-    rows = await repo.list_escalations(session, tid, kind, limit, after)
-    return page_of(rows, limit, key="seq")
+    principal: StaffDep, uow: UowDep, wanted: FilterDep, paging: PagingDep
+) -> dict[str, object]:
+    after = pagination.decode_cursor(paging.cursor, int) if paging.cursor else None
+    query = EscalationQuery(*wanted, paging.limit, after)
+    entries = await reports.list_escalations(uow, query)
+    return pagination.page_of([asdict(e) for e in entries], paging.limit, key="seq")
 
 
 @router.get(
     "/people/{person_id}/responsiveness",
-    response_model=ResponsivenessRead,
-    responses=PROBLEMS,
-    tags=["responsiveness"],
-    summary="How a person answers when the desk waits on them",
+    **documented(
+        ResponsivenessRead, "responsiveness", "How a person answers when the desk waits on them"
+    ),
 )
 async def get_responsiveness(
     person_id: Annotated[str, Path(min_length=1, max_length=200)],
-    request: Request,
-    session: SessionDep,
+    uow: UowDep,
+    settings: SettingsDep,
     principal: PrincipalDep,
-) -> Any:
-    if not principal.is_staff and principal.sub != person_id:
-        raise ProblemError(403, "Forbidden", "Requesters may only read their own register")
-    settings = settings_of(request)
-    figures = await service.person_responsiveness(
-        session,
+) -> dict[str, object]:
+    if principal.sub != person_id and not principal.is_staff:
+        raise Forbidden("Requesters may only read their own register")
+    figures = await reports.person_responsiveness(
+        uow,
         person_id,
         utc_now(),
         settings.responsiveness_window_days,
@@ -146,29 +165,21 @@ async def get_responsiveness(
     )
     return {
         "person_id": person_id,
-        "waiting_episodes": figures.waiting_episodes,
-        "answered": figures.answered,
-        "unanswered_episodes": figures.unanswered_episodes,
-        "away_episodes": figures.away_episodes,
-        "median_response_seconds": figures.median_response_seconds,
-        "frequently_unresponsive": figures.frequently_unresponsive,
-        "open": figures.open,
-        "withdrawn": figures.withdrawn,
-        "away_unanswered": figures.away_unanswered,
+        **asdict(figures),
         "window_days": settings.responsiveness_window_days,
     }
 
 
 @router.get(
     "/escalation/timers",
-    response_model=TimersRead,
-    responses=PROBLEMS,
-    tags=["ops"],
-    summary="The partitions and timers this replica owns (operations and fail-over checks)",
+    **documented(
+        TimersRead,
+        "ops",
+        "The partitions and timers this replica owns (operations and fail-over checks)",
+    ),
 )
-async def timers(request: Request, principal: StaffDep) -> Any:
-    owner: LadderTimers = request.app.state.runtime.extras["timers"]
-    return {"partitions": sorted(owner.owned), "scheduled": len(owner.wheel)}
+async def timers(state: StateDep, principal: StaffDep) -> dict[str, object]:
+    return {"partitions": sorted(state.timers.owned), "scheduled": len(state.timers.wheel)}
 
 
 def _ticket_id(value: str) -> uuid.UUID:
@@ -176,3 +187,10 @@ def _ticket_id(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise field_error("ticket_id", "must be a ticket id (uuid)") from None
+
+
+def _kind(value: str) -> EscalationKind:
+    try:
+        return EscalationKind(value)
+    except ValueError:
+        raise field_error("kind", f"must be one of {KINDS}") from None

@@ -8,43 +8,45 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI
 
-from stopclock_shared.runtime import Runtime, create_service_app
+from stopclock_shared.runtime import Runtime, create_service_app, state_of
 
 from . import metrics
-from . import repository as repo
 from .api import router
 from .consumers import event_consumer
 from .ladder_timers import LadderTimers
 from .models import outbox, processed_events
 from .policy_page import router as policy_page_router
+from .repository import SqlEscalationRepository
 from .settings import EscalationSettings
+from .state import EscalationState
 
 __all__ = ["EscalationSettings", "create_app"]
 
 
-async def build_timers(runtime: Runtime) -> None:
-    """The timer owner exists before the consumer, whose partition hooks feed it."""
-    runtime.extras["timers"] = LadderTimers(runtime.sessionmaker, runtime.outbox)
+async def build_state(runtime: Runtime) -> None:
+    """The timers exist before the consumer, whose partition hooks feed them."""
+    runtime.state = EscalationState(timers=LadderTimers(runtime.sessionmaker, runtime.outbox))
 
 
 async def export_open_episodes(runtime: Runtime) -> None:
     """Refresh the waiting-episodes gauge from the database (the same for every replica)."""
     while True:
         async with runtime.sessionmaker() as session:
-            metrics.EPISODES_OPEN.set(await repo.count_open(session))
+            metrics.EPISODES_OPEN.set(await SqlEscalationRepository(session).count_open())
         await asyncio.sleep(15)
 
 
 def tasks(runtime: Runtime) -> Sequence[tuple[str, Callable[[], Awaitable[None]]]]:
-    timers: LadderTimers = runtime.extras["timers"]
+    state = state_of(runtime, EscalationState)
     return [
-        ("escalation-timers", timers.run),
+        ("escalation-timers", state.timers.run),
         ("waiting-episodes-gauge", lambda: export_open_episodes(runtime)),
     ]
 
 
 def create_app(settings: EscalationSettings | None = None) -> FastAPI:
     settings = settings or EscalationSettings()
+    config = settings  # narrowed for the closure below
     return create_service_app(
         settings,
         title="Stopclock escalation service",
@@ -57,7 +59,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
         outbox_table=outbox,
         processed_table=processed_events,
         routers=[router, policy_page_router],
-        consumers=lambda rt: [event_consumer(rt)],
+        consumers=lambda rt: [event_consumer(rt, config, state_of(rt, EscalationState).timers)],
         tasks=tasks,
-        on_ready=build_timers,
+        on_ready=build_state,
     )

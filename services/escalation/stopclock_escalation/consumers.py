@@ -1,113 +1,104 @@
-"""Event type -> handler for the escalation service; thin: decode, dispatch."""
+"""Event type -> use case for the escalation service; thin: typed event in, use case called.
+
+Not ticket.created: a ticket's events are ordered, so no waiting episode exists before its
+creation is seen, and there is no snapshot to refresh.
+"""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from typing import Any, TypeAlias
-
-from aiokafka import ConsumerRecord
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from stopclock_shared.consumer import EventConsumer, Handler
-from stopclock_shared.events.envelope import Envelope
-from stopclock_shared.events.models import TicketCommented, TicketStatusChanged
+from stopclock_shared.consumer import EventConsumer
+from stopclock_shared.event_routes import Delivery, Routes
+from stopclock_shared.events.sla import CalendarUpdated, SlaClockEvent
+from stopclock_shared.events.surveys import SurveyAnswered
+from stopclock_shared.events.tickets import (
+    TicketCommented,
+    TicketPriorityChanged,
+    TicketStatusChanged,
+    TicketUpdated,
+)
 from stopclock_shared.events.topics import SLA_EVENTS, SURVEYS_EVENTS, TICKETS_EVENTS
 from stopclock_shared.events.types import EventType
-from stopclock_shared.events.vocabulary import NoteKind
+from stopclock_shared.outbox import Outbox
 from stopclock_shared.runtime import Runtime
+from stopclock_shared.unit_of_work import SqlUnitOfWork
 
-from . import notices, waiting
-from .calendars import CALENDAR_UPDATED
 from .ladder_timers import LadderTimers
+from .repository import SqlEscalationRepository, unit_of_work
 from .settings import EscalationSettings
-
-Record: TypeAlias = ConsumerRecord[bytes, bytes]
-
-
-def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once the consumer's transaction has committed (never on rollback)."""
-    event.listen(session.sync_session, "after_commit", lambda _: callback(), once=True)
+from .use_cases import alerts, episodes
+from .use_cases.calendars import keep_calendar
 
 
-def handlers(
-    timers: LadderTimers, settings: EscalationSettings, runtime: Runtime
-) -> dict[str, Handler]:
-    outbox = runtime.outbox
+def routes(outbox: Outbox, timers: LadderTimers, settings: EscalationSettings) -> Routes:
+    """Each handler beside the event types it applies."""
     desk = settings.desk_manager_email
+    routes = Routes()
 
-    async def status_changed(
-        session: AsyncSession, env: Envelope, data: Any, record: Record
-    ) -> None:
-        assert isinstance(data, TicketStatusChanged)
-        change = waiting.StatusChange(
-            ticket=env.data["ticket"],
-            from_status=data.from_status,
-            to_status=data.to_status,
-            reason=data.reason,
-            actor_id=data.actor_id,
-            at=env.time,
-            partition=record.partition,
-            correlation_id=env.correlationid or env.id,
+    def uow(delivery: Delivery) -> SqlUnitOfWork[SqlEscalationRepository]:
+        return unit_of_work(delivery.session, outbox)
+
+    async def on_status_changed(event: TicketStatusChanged, delivery: Delivery) -> None:
+        envelope = delivery.envelope
+        changes = await episodes.status_changed(
+            uow(delivery),
+            event,
+            at=envelope.time,
+            partition=delivery.partition,
+            correlation_id=envelope.correlationid or envelope.id,
+            desk_manager_email=desk,
         )
-        changes = await waiting.status_changed(session, change, desk)
         if changes:
-            after_commit(session, lambda: timers.apply(changes))
+            delivery.after_commit(lambda: timers.apply(changes))
 
-    async def ticket_changed(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
-        await waiting.remember_snapshot(session, env.data["ticket"])
+    routes.on(EventType.TICKET_STATUS_CHANGED, on_status_changed)
 
-    async def commented(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
-        assert isinstance(data, TicketCommented)
-        await waiting.remember_snapshot(session, env.data["ticket"])
-        # The mail gateway's note that the requester's out-of-office reply came in.
-        if data.comment.note_kind == NoteKind.AUTO_REPLY:
-            await waiting.requester_away(session, uuid.UUID(data.ticket.id), env.time)
+    async def on_ticket_changed(
+        event: TicketUpdated | TicketPriorityChanged, delivery: Delivery
+    ) -> None:
+        await episodes.ticket_changed(uow(delivery), event.ticket)
 
-    async def sla_warning(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
-        alert = notices.SlaAlert.model_validate(env.data)
-        await notices.sla_alert(session, outbox, env, alert, breach=False, desk_manager_email=desk)
+    routes.on(EventType.TICKET_UPDATED, on_ticket_changed)
+    routes.on(EventType.TICKET_PRIORITY_CHANGED, on_ticket_changed)
 
-    async def sla_breached(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
-        alert = notices.SlaAlert.model_validate(env.data)
-        await notices.sla_alert(session, outbox, env, alert, breach=True, desk_manager_email=desk)
+    async def on_commented(event: TicketCommented, delivery: Delivery) -> None:
+        await episodes.commented(uow(delivery), event, delivery.envelope.time)
 
-    async def calendar_updated(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
-        await notices.calendar_updated(session, notices.CalendarUpdated.model_validate(env.data))
+    routes.on(EventType.TICKET_COMMENTED, on_commented)
 
-    async def survey_negative(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
-        feedback = notices.NegativeFeedback.model_validate(env.data)
-        await notices.negative_feedback(session, outbox, env, feedback, desk_manager_email=desk)
+    async def on_sla_warning(event: SlaClockEvent, delivery: Delivery) -> None:
+        await alerts.sla_alert(
+            uow(delivery), event, breach=False, cause=delivery.envelope, desk_manager_email=desk
+        )
 
-    return {
-        # Not ticket.created: a ticket's events are ordered, so no waiting episode exists
-        # before its creation is seen, and there is no snapshot to refresh.
-        EventType.TICKET_STATUS_CHANGED: status_changed,
-        EventType.TICKET_UPDATED: ticket_changed,
-        EventType.TICKET_COMMENTED: commented,
-        EventType.TICKET_PRIORITY_CHANGED: ticket_changed,
-        EventType.SLA_WARNING: sla_warning,
-        EventType.SLA_BREACHED: sla_breached,
-        CALENDAR_UPDATED: calendar_updated,
-        EventType.SURVEY_NEGATIVE: survey_negative,
-    }
+    async def on_sla_breached(event: SlaClockEvent, delivery: Delivery) -> None:
+        await alerts.sla_alert(
+            uow(delivery), event, breach=True, cause=delivery.envelope, desk_manager_email=desk
+        )
+
+    routes.on(EventType.SLA_WARNING, on_sla_warning)
+    routes.on(EventType.SLA_BREACHED, on_sla_breached)
+
+    async def on_calendar_updated(event: CalendarUpdated, delivery: Delivery) -> None:
+        await keep_calendar(uow(delivery), event)
+
+    routes.on(EventType.SLA_CALENDAR_UPDATED, on_calendar_updated)
+
+    async def on_negative_survey(event: SurveyAnswered, delivery: Delivery) -> None:
+        await alerts.negative_feedback(
+            uow(delivery), event, cause=delivery.envelope, desk_manager_email=desk
+        )
+
+    return routes.on(EventType.SURVEY_NEGATIVE, on_negative_survey)
 
 
-def event_consumer(runtime: Runtime) -> EventConsumer:
-    timers: LadderTimers = runtime.extras["timers"]
-    settings = runtime.settings
-    assert isinstance(settings, EscalationSettings)
-    return EventConsumer(
-        service=settings.service_name,
-        name="escalation-events",
-        topics=[TICKETS_EVENTS, SLA_EVENTS, SURVEYS_EVENTS],
-        handlers=handlers(timers, settings, runtime),
-        sessionmaker=runtime.sessionmaker,
-        processed=runtime.processed,
-        producer=runtime.producer,
-        bootstrap=settings.kafka_bootstrap,
-        group_id=settings.group_id,
+def event_consumer(
+    runtime: Runtime, settings: EscalationSettings, timers: LadderTimers
+) -> EventConsumer:
+    """The consumer of ticket, SLA and survey events; its partition hooks feed the timers."""
+    return runtime.consumer(
+        "escalation-events",
+        [TICKETS_EVENTS, SLA_EVENTS, SURVEYS_EVENTS],
+        routes(runtime.outbox, timers, settings),
         on_assigned=timers.on_assigned,
         on_revoked=timers.on_revoked,
     )

@@ -1,88 +1,81 @@
 """The reminder timers of the episodes in the ``tickets.events`` partitions this replica owns.
 
-Same model as the SLA timers: in memory, event-time based, rebuilt from the database on
-partition assignment and dropped on revocation, so a lost replica's timers are taken
-over by whoever gets its partitions. Firing is idempotent (see ``ladder``), so a timer
-that two replicas hold for a moment still acts once.
+The shared keeper (``stopclock_shared.partition_timers``) owns them: rebuilt from the
+database on partition assignment and dropped on revocation, so a lost replica's timers are
+taken over by whoever gets its partitions. Firing is idempotent (``use_cases.ladder``), so a timer
+that two replicas hold for a moment still acts once: a committed change is scheduled even
+when its partition moved away meanwhile (its new owner may have loaded before our commit).
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable
+from datetime import datetime
 
-from aiokafka import TopicPartition
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from stopclock_shared.consumer import is_transient
 from stopclock_shared.db import utc_now
 from stopclock_shared.events.topics import TICKETS_EVENTS
 from stopclock_shared.outbox import Outbox
-from stopclock_shared.timers import Timer, TimerWheel
+from stopclock_shared.partition_timers import NextDue, PartitionTimers
+from stopclock_shared.timers import Timer
 
 from . import metrics
 from . import repository as repo
-from .domain.timers import ManagerEscalated, RequesterReminded, TicketAutoResolved
-from .ladder import fire_episode
-from .waiting import CancelTimer, ScheduleTimer, TimerChange
+from .domain.ladder import (
+    CancelTimer,
+    ManagerEscalated,
+    RequesterReminded,
+    ScheduleTimer,
+    TicketAutoResolved,
+    TimerChange,
+)
+from .use_cases.ladder import fire_ladder
 
 log = logging.getLogger(__name__)
 
 
-class LadderTimers:
-    """Owns the wheel; ``on_assigned``/``on_revoked`` are the consumer's partition hooks."""
+class LadderTimers(PartitionTimers):
+    """The escalation service's timers; ``apply`` takes the timer changes of a committed
+    transaction."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], outbox: Outbox) -> None:
+        super().__init__(
+            "escalation",
+            TICKETS_EVENTS,
+            self._pending,
+            self._fire,
+            lag=metrics.TIMER_LAG,
+            keep_unowned=True,
+            scheduled=metrics.TIMERS_SCHEDULED,
+        )
         self.maker = sessionmaker
         self.outbox = outbox
-        self.wheel = TimerWheel(self._fire, lag=metrics.TIMER_LAG)
-        self.owned: set[int] = set()
 
-    async def run(self) -> None:
-        await self.wheel.run()
-
-    def apply(self, changes: Iterable[TimerChange]) -> None:
-        """Apply timer changes decided in a transaction that has committed.
-
-        Scheduled even when the partition moved away meanwhile: its new owner may have
-        rebuilt before our commit, and firing twice is harmless where missing is not.
-        """
+    def apply(self, changes: Iterable[TimerChange | NextDue]) -> None:
+        """Apply timer changes decided in a transaction that has committed."""
         for change in changes:
             if isinstance(change, ScheduleTimer):
-                self.wheel.schedule(change.episode_id, change.due, change.partition)
+                self.set_due(change.episode_id, change.partition, change.due)
             elif isinstance(change, CancelTimer):
-                self.wheel.cancel(change.episode_id)
-        metrics.TIMERS_SCHEDULED.set(len(self.wheel))
+                self.cancel(change.episode_id)
+            else:
+                self.set_due(*change)
 
-    async def on_assigned(self, assigned: set[TopicPartition]) -> None:
-        partitions = {tp.partition for tp in assigned if tp.topic == TICKETS_EVENTS}
-        if not partitions:
-            return
-        self.owned |= partitions
+    async def _pending(self, partitions: set[int]) -> Iterable[tuple[Hashable, int, datetime]]:
         async with self.maker() as session:
-            rows = await repo.due_in_partitions(session, partitions)
-        for row in rows:
-            self.wheel.schedule(str(row["id"]), row["next_due_at"], row["partition"])
-        metrics.TIMERS_SCHEDULED.set(len(self.wheel))
-        log.info("took over %d escalation timers of partitions %s", len(rows), sorted(partitions))
+            due = await repo.SqlEscalationRepository(session).due_in_partitions(partitions)
+        return [(t.episode_id, t.partition, t.due) for t in due]
 
-    async def on_revoked(self, revoked: set[TopicPartition]) -> None:
-        partitions = {tp.partition for tp in revoked if tp.topic == TICKETS_EVENTS}
-        if not partitions:
-            return
-        self.owned -= partitions
-        dropped = self.wheel.drop_partitions(partitions)
-        metrics.TIMERS_SCHEDULED.set(len(self.wheel))
-        log.info("handed over %d escalation timers of partitions %s", dropped, sorted(partitions))
-
-    async def _fire(self, timers: list[Timer]) -> Sequence[Timer]:
+    async def _fire(self, timers: list[Timer]) -> list[Timer]:
         failed: list[Timer] = []
         for timer in timers:
             try:
                 async with self.maker() as session, session.begin():
-                    schedule, actions = await fire_episode(
-                        session, self.outbox, uuid.UUID(str(timer.key)), utc_now()
+                    schedule, actions = await fire_ladder(
+                        repo.unit_of_work(session, self.outbox), str(timer.key), utc_now()
                     )
             except Exception as exc:
                 if is_transient(exc):
@@ -98,7 +91,6 @@ class LadderTimers:
             _count(actions)
             if schedule is not None:
                 self.apply([schedule])
-        metrics.TIMERS_SCHEDULED.set(len(self.wheel))
         return failed
 
 

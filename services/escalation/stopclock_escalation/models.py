@@ -13,26 +13,23 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.sql.schema import SchemaItem
 
-from stopclock_shared.db import common_tables, make_metadata
+from stopclock_shared.db import service_metadata
+from stopclock_shared.db import timestamp_column as _ts
 
-metadata = make_metadata()
-outbox, processed_events, idempotency_keys = common_tables(metadata)
+metadata, outbox, processed_events, idempotency_keys = service_metadata()
 
 
-def _ts(name: str, nullable: bool = False) -> Column[object]:
-    if nullable:
-        return Column(name, DateTime(timezone=True))
-    return Column(name, DateTime(timezone=True), nullable=False, server_default=text("now()"))
+def _table(name: str, *items: SchemaItem) -> Table:
+    return Table(name, metadata, *items)
 
 
 # The API body of PUT /escalation/policies/{name}, stored whole: a policy is read as one value.
-escalation_policies = Table(
+escalation_policies = _table(
     "escalation_policies",
-    metadata,
     Column("name", String(200), primary_key=True),
     Column("spec", JSONB, nullable=False),
     _ts("created_at"),
@@ -40,18 +37,16 @@ escalation_policies = Table(
 )
 
 # A copy of the SLA service's calendars, learnt from `calendar_updated` events on sla.events.
-calendars = Table(
+calendars = _table(
     "calendars",
-    metadata,
     Column("name", String(200), primary_key=True),
     Column("spec", JSONB, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     _ts("received_at"),
 )
 
-waiting_episodes = Table(
+waiting_episodes = _table(
     "waiting_episodes",
-    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("ticket_id", UUID(as_uuid=True), nullable=False),
     Column("requester_id", String(200), nullable=False),
@@ -63,7 +58,7 @@ waiting_episodes = Table(
     Column("reminders_at", ARRAY(DateTime(timezone=True)), nullable=False),
     Column("final_at", DateTime(timezone=True), nullable=False),
     Column("reminders_sent", Integer, nullable=False, server_default="0"),
-    Column("state", String(32), nullable=False),
+    Column("state", String(32), nullable=False),  # EpisodeState
     Column("ended_at", DateTime(timezone=True)),
     Column("response_seconds", Float),
     # When the requester's automatic away reply arrived (the episode is then "away").
@@ -92,9 +87,8 @@ Index(
     postgresql_where=waiting_episodes.c.state == "open",
 )
 
-escalations = Table(
+escalations = _table(
     "escalations",
-    metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
     # Total order of what happened, also when two steps share an instant (zero grace).
     Column("seq", BigInteger, Identity(), nullable=False, unique=True),

@@ -15,29 +15,26 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from stopclock_shared import plain_words as pw
-from stopclock_shared.db import SessionDep, utc_now
+from stopclock_shared.db import utc_now
 from stopclock_shared.pages import LangQuery, Pages, negotiate, policy_url, public_page_responses
 
+from .api import SettingsDep, UowDep
 from .domain.policy import ALWAYS_CALENDAR, EscalationPolicy
-from .models import calendars
-from .policies import policies_in_force
-from .settings import EscalationSettings
+from .use_cases.calendars import calendar_specs
+from .use_cases.policies import policies_in_force
 
 router = APIRouter(tags=["policy page"])
-_TEMPLATES = Path(__file__).parent / "templates"
 
 _EN: dict[str, str] = {
-    "title": "When we are waiting for you: reminders, and when your manager is contacted",
     "intro": (
         "Sometimes we cannot go on with your ticket without you: we need information, we "
         "ask you to check a fix, or we wait for your reply. While we wait, the clock on our "
         "service targets is stopped, and we know the issue is still costing you time, so we "
         "remind you rather than let the ticket sit."
     ),
+    "title": "When we are waiting for you: reminders, and when your manager is contacted",
     "how_heading": "How it works",
     "how_answer": (
         "Answer at any time by replying to our email or from the page linked in it: the "
@@ -70,10 +67,10 @@ _EN: dict[str, str] = {
         "otherwise we resolve the ticket for lack of response. You can reopen it just by "
         "answering: reply to our latest email about it, and an agent picks it up again."
     ),
-    "see_also_heading": "Our service targets",
-    "see_also": "How fast we promise to answer and to fix, and when the clock stops:",
-    "see_also_link": "our service targets",
     "other_language": "Cette page en français",
+    "see_also_heading": "Our service targets",
+    "see_also_link": "our service targets",
+    "see_also": "How fast we promise to answer and to fix, and when the clock stops:",
 }
 
 _FR: dict[str, str] = {
@@ -123,20 +120,20 @@ _FR: dict[str, str] = {
         "sinon nous résolvons le ticket faute de réponse. Vous pouvez le rouvrir simplement "
         "en répondant à notre dernier e-mail à son sujet : un agent le reprend."
     ),
+    "other_language": "This page in English",
     "see_also_heading": "Nos engagements de service",
+    "see_also_link": "nos engagements de service",
     "see_also": (
         "En combien de temps nous nous engageons à répondre et à résoudre, et quand le "
         "chronomètre s'arrête :"
     ),
-    "see_also_link": "nos engagements de service",
-    "other_language": "This page in English",
 }
 
 WORDS: Mapping[str, Mapping[str, str]] = {"en": _EN, "fr": _FR}
-PAGES = Pages.load(_TEMPLATES, WORDS)
+PAGES = Pages.load(Path(__file__).parent / "templates", WORDS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LadderView:
     """One escalation policy, as the page says it."""
 
@@ -150,49 +147,44 @@ class LadderView:
 
 def ladder_views(
     policies: Sequence[EscalationPolicy],
-    calendar_specs: Mapping[str, Mapping[str, Any]],
     locale: str,
+    calendar_specs: Mapping[str, Mapping[str, Any]],
     today: date | None = None,
 ) -> list[LadderView]:
     """The policies in the order the matching tries them (``order``, then name)."""
+    ordered = sorted(policies, key=lambda p: (p.order, p.name))
+    # None: 24x7, or a calendar the service no longer knows and counts on 24x7.
+    specs = [
+        calendar_specs.get(p.calendar) if p.calendar != ALWAYS_CALENDAR else None for p in ordered
+    ]
+    return [_ladder_view(p, spec, locale, today) for p, spec in zip(ordered, specs, strict=True)]
+
+
+def _ladder_view(
+    policy: EscalationPolicy, spec: Mapping[str, Any] | None, locale: str, today: date | None
+) -> LadderView:
     t = WORDS[locale]
-    views: list[LadderView] = []
-    for policy in sorted(policies, key=lambda p: (p.order, p.name)):
-        covers = pw.covers_words(
-            policy.match.type, policy.match.priority, policy.match.service, locale
-        )
-        # None: 24x7, or a calendar the service no longer knows and counts on 24x7.
-        spec = calendar_specs.get(policy.calendar) if policy.calendar != ALWAYS_CALENDAR else None
-        hours = pw.hours_of(spec or pw.AROUND_THE_CLOCK)
-        when = pw.calendar_words(spec, locale, today)
-        durations = [pw.duration_words(s, locale, hours) for s in policy.reminders]
-        steps = [
-            t["next_reminder" if i else "first_reminder"].format(duration=d)
-            for i, d in enumerate(durations)
-        ]
-        reminders = t["reminders"].format(reminders=", ".join(steps), hours=when)
-        grace = policy.final_grace_seconds
-        then = (
-            t["then_grace"].format(grace=pw.duration_words(grace, locale, hours))
-            if grace > 0
-            else t["then_now"]
-        )
-        rule = policy.manager_escalation
-        manager = t["manager_blocked" if rule.requires_work_blocked else "manager_any"].format(
-            count=rule.min_unresponsive_episodes, days=rule.window_days
-        )
-        views.append(
-            LadderView(
-                pw.capitalized(covers), policy.name, reminders, then, manager, t["otherwise"]
-            )
-        )
-    return views
-
-
-async def calendar_specs(session: AsyncSession) -> dict[str, Mapping[str, Any]]:
-    """Name -> spec of every calendar the service has learnt from the sla service."""
-    rows = (await session.execute(select(calendars.c.name, calendars.c.spec))).all()
-    return {str(name): spec for name, spec in rows if isinstance(spec, Mapping)}
+    match = policy.match
+    covers = pw.covers_words(match.type, match.priority, match.service, locale)
+    hours = pw.hours_of(spec or pw.AROUND_THE_CLOCK)
+    durations = [pw.duration_words(s, locale, hours) for s in policy.reminders]
+    steps = [
+        t["next_reminder" if i else "first_reminder"].format(duration=d)
+        for i, d in enumerate(durations)
+    ]
+    when = pw.calendar_words(spec, locale, today)
+    reminders = t["reminders"].format(reminders=", ".join(steps), hours=when)
+    grace = policy.final_grace_seconds
+    then = (
+        t["then_grace"].format(grace=pw.duration_words(grace, locale, hours))
+        if grace > 0
+        else t["then_now"]
+    )
+    rule = policy.manager_escalation
+    manager = t["manager_blocked" if rule.requires_work_blocked else "manager_any"].format(
+        count=rule.min_unresponsive_episodes, days=rule.window_days
+    )
+    return LadderView(pw.capitalized(covers), policy.name, reminders, then, manager, t["otherwise"])
 
 
 @router.get(
@@ -203,19 +195,20 @@ async def calendar_specs(session: AsyncSession) -> dict[str, Mapping[str, Any]]:
     ),
     summary="The escalation policy page (public)",
 )
-async def policy_page(request: Request, session: SessionDep, lang: LangQuery = None) -> Response:
+async def policy_page(
+    request: Request, uow: UowDep, settings: SettingsDep, lang: LangQuery = None
+) -> Response:
     """When we remind a requester who keeps us waiting, and what happens after the last
     reminder; HTML, no token, cacheable (ETag, 304)."""
     locale = negotiate(lang, request.headers.get("accept-language"), WORDS)
-    settings: EscalationSettings = request.app.state.settings
-    policies = await policies_in_force(session, settings.desk_manager_email)
-    specs = await calendar_specs(session)
+    policies = await policies_in_force(uow, settings.desk_manager_email)
+    specs = await calendar_specs(uow)
     other = "fr" if locale == "en" else "en"
     return PAGES.public(
         request,
         "policy.html.j2",
         locale,
-        policies=ladder_views(policies, specs, locale, utc_now().date()),
+        policies=ladder_views(policies, locale, specs, utc_now().date()),
         sla_url=policy_url(settings.public_sla_url, locale),
         other_url=f"?lang={other}",
         other_locale=other,

@@ -7,21 +7,20 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI
 
-from stopclock_shared.runtime import Runtime, create_service_app
+from stopclock_shared.runtime import Runtime, create_service_app, state_of
 
 from . import metrics
-from . import repository as repo
 from .api import router
 from .consumers import event_consumer
 from .domain import MANDATORY_KINDS
-from .inbound import Intake, desk_of
 from .inbound_imap import run_poller
 from .inbound_smtp import InboundHandler, InboundSmtpServer
+from .intake import Intake, inbound_desk_of
 from .models import outbox, processed_events
-from .rendered import rendered_of
+from .repository import SqlNotificationRepository, SqlUnits
 from .sender import sender_tasks
 from .settings import NotificationSettings
-from .wakeup import wakeup_of
+from .state import NotificationState
 
 PENDING_GAUGE_SECONDS = 5.0
 
@@ -32,7 +31,8 @@ async def export_pending(runtime: Runtime) -> None:
     """Refresh the unsent-mails gauge (a growing figure means SMTP trouble)."""
     while True:
         async with runtime.sessionmaker() as session:
-            metrics.MAILS_PENDING.set(await repo.count_unsent(session))
+            unsent = await SqlNotificationRepository(session).count_unsent()
+            metrics.MAILS_PENDING.set(unsent)
         await asyncio.sleep(PENDING_GAUGE_SECONDS)
 
 
@@ -40,7 +40,7 @@ def inbound_tasks(runtime: Runtime) -> list[tuple[str, Callable[[], Awaitable[No
     """The SMTP receiver (ready once bound) and, when configured, the IMAP poller."""
     settings = runtime.settings
     assert isinstance(settings, NotificationSettings)
-    intake = Intake(runtime.sessionmaker, runtime.outbox, desk_of(settings))
+    intake = Intake(runtime.sessionmaker, runtime.outbox, inbound_desk_of(settings))
     found: list[tuple[str, Callable[[], Awaitable[None]]]] = []
     if settings.inbound_smtp_enabled:
         server = InboundSmtpServer(
@@ -60,17 +60,22 @@ def inbound_tasks(runtime: Runtime) -> list[tuple[str, Callable[[], Awaitable[No
 def tasks(runtime: Runtime) -> Sequence[tuple[str, Callable[[], Awaitable[None]]]]:
     settings = runtime.settings
     assert isinstance(settings, NotificationSettings)
+    state = state_of(runtime, NotificationState)
     return [
         *inbound_tasks(runtime),
         ("mails-pending-gauge", lambda: export_pending(runtime)),
         *sender_tasks(
-            runtime.sessionmaker,
-            runtime.outbox,
+            SqlUnits(runtime.sessionmaker, runtime.outbox),
             settings,
-            wakeup_of(runtime),
-            rendered=rendered_of(runtime),
+            state.wakeup,
+            written=state.written,
         ),
     ]
+
+
+async def on_ready(runtime: Runtime) -> None:
+    """The state the consumer and the senders of this process share."""
+    runtime.state = NotificationState()
 
 
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
@@ -87,4 +92,5 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         routers=[router],
         consumers=lambda rt: [event_consumer(rt)],
         tasks=tasks,
+        on_ready=on_ready,
     )

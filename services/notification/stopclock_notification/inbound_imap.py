@@ -18,8 +18,9 @@ from typing import Any
 
 from aioimaplib import IMAP4, IMAP4_SSL
 
-from .inbound import Intake, Received, Status
+from .intake import Intake
 from .settings import NotificationSettings
+from .use_cases.inbound import Received, Status
 
 log = logging.getLogger(__name__)
 _UID = re.compile(rb"^\d+$")

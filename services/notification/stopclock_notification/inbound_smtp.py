@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any, AnyStr
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from . import metrics
 from .domain.inbound_decision import at_desk_domain
-from .inbound import Received, Status, Taken
+from .use_cases.inbound import Received, Status, Taken
 
 log = logging.getLogger(__name__)
 IDENT = "Stopclock service desk"
@@ -83,18 +84,16 @@ class _CountingSMTP(SMTP):
         await super().push(status)
 
 
+@dataclass
 class InboundSmtpServer:
     """The listener; ``readiness`` says "ok" once it is bound (``/readyz``)."""
 
-    def __init__(
-        self, handler: InboundHandler, host: str, port: int, max_bytes: int, hostname: str
-    ) -> None:
-        self.handler = handler
-        self.host = host
-        self.port = port
-        self.max_bytes = max_bytes
-        self.hostname = hostname
-        self.server: asyncio.Server | None = None
+    handler: InboundHandler
+    host: str
+    port: int
+    max_bytes: int
+    hostname: str
+    server: asyncio.Server | None = field(default=None, init=False)
 
     def readiness(self) -> str:
         if self.server is not None and self.server.is_serving():

@@ -29,7 +29,7 @@ MAIL_END_TO_END = Histogram(
 )
 MAILS_PENDING = Gauge("stopclock_mails_pending", "Mails recorded but not yet sent")
 
-# Mail to the desk (inbound.py, inbound_smtp.py, inbound_imap.py).
+# Mail to the desk (use_cases/inbound.py, intake.py, inbound_smtp.py, inbound_imap.py).
 INBOUND_MAILS = Counter(
     "stopclock_inbound_mails_total",
     "Mails to the desk taken in and recorded, by outcome (a copy of one taken in is not counted)",

@@ -18,10 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from stopclock_shared.db import common_tables, make_metadata
+from stopclock_shared.db import service_metadata, timestamp_column
 
-metadata = make_metadata()
-outbox, processed_events, idempotency_keys = common_tables(metadata)
+metadata, outbox, processed_events, idempotency_keys = service_metadata()
 
 # `bounced`: sent, then a delivery status notification (DSN) came back for it.
 STATUSES = ("pending", "sent", "failed", "dead", "bounced")
@@ -55,8 +54,8 @@ notifications = Table(
     # When a sender may (re)try; while a sender holds a row it is the end of its lease.
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("last_error", Text),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
-    Column("sent_at", DateTime(timezone=True)),
+    timestamp_column("created_at"),
+    timestamp_column("sent_at", nullable=True),
     CheckConstraint(
         "status IN ('pending', 'sent', 'failed', 'dead', 'bounced')", name="status_known"
     ),
@@ -79,7 +78,7 @@ preferences = Table(
     metadata,
     Column("person_id", String(200), primary_key=True),
     Column("opt_out", ARRAY(Text), nullable=False, server_default=text("'{}'")),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    timestamp_column("updated_at"),
 )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
 # `bounced`: sent, then a delivery status notification came back for it.
 NotificationStatus = Literal["pending", "sent", "failed", "dead", "bounced"]
@@ -46,7 +47,9 @@ class PreferencesRead(BaseModel):
     updated_at: datetime | None
 
 
-class InboundRead(BaseModel):
+# A typed dict, not a model: the repository returns rows of this shape (one declaration) and
+# a page's cursor is read from its last row by key (`pagination.page_of`).
+class InboundRead(TypedDict):
     """One mail to the desk and what it did (``detail`` says why, in words)."""
 
     id: uuid.UUID

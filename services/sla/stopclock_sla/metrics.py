@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from prometheus_client import Counter, Gauge, Histogram
 
 from stopclock_shared.business_time import US_PER_SECOND
+from stopclock_shared.events.vocabulary import WaitingReason
 from stopclock_shared.timers import LAG_BUCKETS
 from stopclock_sla.domain.policy import PRIORITIES, TARGET_NAMES
 from stopclock_sla.domain.states import CLOCK_STATES
@@ -25,7 +26,7 @@ __all__ = [
     "WAITS",
     "WARNINGS",
 ]
-WAIT_REASONS = ("info_requested", "user_validation", "user_response")
+WAIT_REASONS = tuple(WaitingReason)
 
 CLOCKS = Gauge(
     "stopclock_sla_clocks",

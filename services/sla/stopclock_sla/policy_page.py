@@ -10,27 +10,23 @@ which target, and when the desk is alerted. English or French (``?lang=``, else
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from stopclock_shared import plain_words as pw
-from stopclock_shared.db import SessionDep, utc_now
+from stopclock_shared.db import utc_now
 from stopclock_shared.pages import LangQuery, Pages, negotiate, policy_url, public_page_responses
 
-from . import repository as repo
-from .builtins import ALWAYS_NAME, ALWAYS_SPEC
-from .catalog import Catalog
-from .domain import SlaPolicy
-from .models import calendars
-from .settings import SlaSettings
-from .versions import split_key
+from . import use_cases
+from .api import SettingsDep, UowDep
+from .domain.calendar_pins import split_key
+from .state import StateDep
+from .use_cases import PublishedPolicies
 
 router = APIRouter(tags=["policy page"])
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -164,15 +160,14 @@ class PolicyView:
 
 
 def policy_views(
-    policies: Sequence[SlaPolicy],
-    calendar_specs: Mapping[str, Mapping[str, Any]],
-    locale: str,
-    today: date | None = None,
+    published: PublishedPolicies, locale: str, today: date | None = None
 ) -> list[PolicyView]:
-    """The policies in the order the matching tries them (``order``, then name)."""
+    """What the page says of each policy, first the one a ticket gets first (by ``order``,
+    then name); `today` dates the calendars' next holidays."""
     t = WORDS[locale]
+    calendar_specs = published.calendar_specs
     views: list[PolicyView] = []
-    for policy in sorted(policies, key=lambda p: (p.order, p.name)):
+    for policy in sorted(published.policies, key=lambda p: (p.order, p.name)):
         covers = pw.covers_words(
             policy.match.type, policy.match.priority, policy.match.service, locale
         )
@@ -200,15 +195,6 @@ def policy_views(
     return views
 
 
-async def current_calendar_specs(session: AsyncSession) -> dict[str, Mapping[str, Any]]:
-    """Name -> spec of the current version of every calendar (24x7 always there)."""
-    heads = await repo.heads(session, calendars)
-    rows = await repo.versions(session, calendars, heads.items())
-    specs: dict[str, Mapping[str, Any]] = {str(r["name"]): r["spec"] for r in rows}
-    specs.setdefault(ALWAYS_NAME, ALWAYS_SPEC)
-    return specs
-
-
 @router.get(
     "/policy",
     response_class=HTMLResponse,
@@ -217,20 +203,19 @@ async def current_calendar_specs(session: AsyncSession) -> dict[str, Mapping[str
     ),
     summary="The SLA policy page (public)",
 )
-async def policy_page(request: Request, session: SessionDep, lang: LangQuery = None) -> Response:
+async def policy_page(
+    request: Request, uow: UowDep, state: StateDep, settings: SettingsDep, lang: LangQuery = None
+) -> Response:
     """What each target promises, on which hours, which waits stop the clock, and that it
     restarts on the requester's answer; HTML, no token, cacheable (ETag, 304)."""
     locale = negotiate(lang, request.headers.get("accept-language"), WORDS)
-    catalog: Catalog = request.app.state.runtime.extras["catalog"]
-    settings: SlaSettings = request.app.state.settings
-    policies = await catalog.current_policies(session)
-    specs = await current_calendar_specs(session)
+    published = await use_cases.published_policies(uow, state.cache)
     other = "fr" if locale == "en" else "en"
     return PAGES.public(
         request,
         "policy.html.j2",
         locale,
-        policies=policy_views(policies, specs, locale, utc_now().date()),
+        policies=policy_views(published, locale, utc_now().date()),
         escalation_url=policy_url(settings.public_escalation_url, locale),
         other_url=f"?lang={other}",
         other_locale=other,

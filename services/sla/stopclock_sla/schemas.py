@@ -124,9 +124,9 @@ class ClockRead(BaseModel):
     state: ClockStateName
     started_at: datetime
     due_at: datetime
-    elapsed_seconds: float
-    paused_seconds: float
-    remaining_seconds: float
+    elapsed_seconds: float = Field(description="Business seconds counted, pauses left out")
+    paused_seconds: float = Field(description="Business seconds spent paused")
+    remaining_seconds: float = Field(description="Business seconds left before the breach")
     breached_at: datetime | None
     warnings: list[float] = Field(description="Warning fractions already sent")
 

@@ -2,18 +2,14 @@
 
 * The wheel holds, for each ticket of an owned `tickets.events` partition, the instant its
   clocks next need attention (the next warning or the breach): `next_due` in the table.
-* On assignment the timers of the assigned partitions are loaded from the database (an
-  overdue one fires at once, so a restart or a takeover misses nothing); on revocation
-  they are dropped. Assignments are whole (eager rebalancing): each one replaces the
-  partitions owned before, which also heals a consumer restarted without a revocation.
-* A wake hands the due tickets to a worker that fires them in one transaction (rows locked,
-  so a replica that still fires a ticket it just lost and its new owner never both emit an
-  event). A few workers run at once, so the wheel keeps its schedule while a transaction
-  waits on the database; a failed batch is retried a second later.
-* A change is (re)scheduled in the commit hook of the transaction that made it: never for
-  a state that did not commit, and in commit order. A change made by a ticket event is
-  also announced to every replica (`timer_notes`), because during a rebalance the replica
-  applying it may no longer own the partition while the new owner has already loaded.
+* Ownership, loading, the race of a load with a commit, firing on a few workers and the
+  retry of a failed batch are the shared keeper's (`stopclock_shared.partition_timers`).
+* A batch of due tickets fires in one transaction (rows locked, so a replica that still
+  fires a ticket it just lost and its new owner never both emit an event).
+* A change is (re)scheduled in the commit hook of the transaction that made it. A change
+  made by a ticket event is also announced to every replica (`timer_notes`), because
+  during a rebalance the replica applying it may no longer own the partition while the new
+  owner has already loaded; a change of a partition not owned here is cancelled.
 * Timers fire on the wall clock but decide on event time: a timer whose due time is past
   its partition's event-time mark (`watermarks`) is *held*, not fired, until the mark
   passes it, so a pause made before the deadline and still on its way is applied first.
@@ -25,141 +21,93 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import TopicPartition
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from stopclock_shared.db import utc_now
+from stopclock_shared.db import after_commit, utc_now
 from stopclock_shared.outbox import Outbox
-from stopclock_shared.timers import Timer, TimerWheel
+from stopclock_shared.partition_timers import PartitionTimers
+from stopclock_shared.timers import Timer
 from stopclock_sla.domain import SlaBreached, SlaMet, SlaWarning
 
-from . import metrics, service
+from . import metrics
 from . import repository as repo
-from .catalog import Catalog
-from .service import Saved
 from .timer_notes import TimerNote
+from .use_cases import Saved, fire_due
+from .version_cache import VersionCache
 from .watermarks import ConsumerView, Watermarks, sample
 
 log = logging.getLogger(__name__)
 _ONE_US = timedelta(microseconds=1)
+# Small batches: a batch is CPU work on the one event loop, and the outbox relay, the
+# consumer and the wheel itself must get their turn in between. A few run at once.
+BATCH = 100
+WORKERS = 4
 
 
-class SlaTimers:
-    """Partition-owned SLA timers of one replica."""
+class SlaTimers(PartitionTimers):
+    """Partition-owned SLA timers of one replica, held by event-time marks."""
 
     def __init__(
         self,
-        *,
         engine: AsyncEngine,
         sessionmaker: async_sessionmaker[AsyncSession],
         outbox: Outbox,
-        catalog: Catalog,
+        cache: VersionCache,
+        *,
         tickets_topic: str,
         events_topic: str,
         marks: Watermarks,
-        workers: int = 4,
-        batch: int = 100,
     ) -> None:
         self.engine = engine
         self.maker = sessionmaker
         self.outbox = outbox
-        self.catalog = catalog
-        self.tickets_topic = tickets_topic
+        super().__init__(
+            "sla",
+            tickets_topic,
+            self._pending,
+            self._fire_due,
+            lag=metrics.TIMER_LAG,
+            batch=BATCH,
+            workers=WORKERS,
+            ready=self._decidable,
+            held_for=metrics.TIMER_HOLD,
+        )
+        self.cache = cache
         self.events_topic = events_topic
-        # Small batches: a batch is CPU work on the one event loop, and the outbox relay,
-        # the consumer and the wheel itself must get their turn in between.
-        self.wheel = TimerWheel(self._fire, lag=metrics.TIMER_LAG, batch=batch)
-        self._batch_size = batch
-        self.owned: set[int] = set()
+        # The partitions' event-time marks: a due timer is held until its mark passes it.
         self.marks = marks
-        # Due timers waiting for their partition's event-time mark to pass their due time.
-        self.held: dict[Hashable, Timer] = {}
-        self._workers = asyncio.Semaphore(workers)
-        self._batches: set[asyncio.Task[None]] = set()
-        # Keys (re)scheduled while a load runs: the load's older reading must not win.
-        self._loads = 0
-        self._touched: set[str] = set()
-
-    def __len__(self) -> int:
-        return len(self.wheel) + len(self.held)
-
-    async def run(self) -> None:
-        """The timer loop (a background task of the process)."""
-        try:
-            await self.wheel.run()
-        finally:
-            for batch in list(self._batches):
-                batch.cancel()
 
     async def on_assigned(self, assigned: set[TopicPartition]) -> None:
         """Own exactly these partitions: drop the others' timers, load these from the DB."""
-        parts = {tp.partition for tp in assigned if tp.topic == self.tickets_topic}
-        stale = self.owned - parts
-        if stale:
-            self.wheel.drop_partitions(stale)
-        self.owned = set(parts)
-        # A partition new to this replica has no mark until it is seen caught up.
-        self.marks.own(parts)
-        self._unhold(stale)
-        await self._load(parts)
+        # A partition new to this replica has no mark until it is seen caught up; set
+        # before the load, during which the wheel may already fire.
+        self.marks.own(self.partitions_of(assigned))
+        await super().on_assigned(assigned)
 
     async def on_revoked(self, revoked: set[TopicPartition]) -> None:
         """Forget the timers of partitions given away (their new owner loads them)."""
-        parts = {tp.partition for tp in revoked if tp.topic == self.tickets_topic}
-        self.owned -= parts
-        self.marks.drop(parts)
-        self._unhold(parts)
-        dropped = self.wheel.drop_partitions(parts)
-        log.info("sla timers: %d dropped for revoked partitions %s", dropped, sorted(parts))
+        self.marks.drop(self.partitions_of(revoked))
+        await super().on_revoked(revoked)
 
-    async def _load(self, parts: set[int]) -> None:
-        if not parts:
-            return
-        started = time.perf_counter()
-        self._loads += 1
-        try:
-            async with self.maker() as session:
-                rows = await repo.pending_timers(session, parts)
-            loaded = 0
-            for ticket_id, partition, next_due in rows:
-                key = str(ticket_id)
-                if partition in self.owned and key not in self._touched:
-                    self.wheel.schedule(key, next_due, partition)
-                    loaded += 1
-        finally:
-            self._loads -= 1
-            if not self._loads:
-                self._touched.clear()
-        log.info(
-            "sla timers: %d loaded for partitions %s in %.3f s",
-            loaded,
-            sorted(parts),
-            time.perf_counter() - started,
-        )
+    async def _pending(self, parts: set[int]) -> Iterable[tuple[str, int, datetime]]:
+        async with self.maker() as session:
+            rows = await repo.pending_timers(session, parts)
+        return ((str(ticket_id), partition, due) for ticket_id, partition, due in rows)
 
     def after_commit(self, session: AsyncSession, saved: Iterable[Saved]) -> None:
         """Reschedule and count once `session`'s transaction has committed."""
         done = list(saved)
-        event.listen(session.sync_session, "after_commit", lambda _s: self.settle(done), once=True)
+        after_commit(session, lambda: self.settle(done))
 
     def settle(self, saved: Iterable[Saved]) -> None:
         """Apply committed changes: the tickets' next timers and the event counters."""
         for s in saved:
             _count(s)
-            self._set(s.ticket_id, s.partition, s.next_due)
-
-    def _set(self, key: str, partition: int, due: datetime | None) -> None:
-        if self._loads:
-            self._touched.add(key)
-        self.held.pop(key, None)  # the newer state decides
-        if due is None or partition not in self.owned:
-            self.wheel.cancel(key)
-        else:
-            self.wheel.schedule(key, due, partition)
+            self.set_due(s.ticket_id, s.partition, s.next_due)
 
     async def listen(self, keepalive: float = 15.0) -> None:
         """Follow the timer notes of every replica (a background task; restarted on error).
@@ -173,7 +121,7 @@ class SlaTimers:
             assert pg is not None
             await pg.add_listener(repo.TIMERS_CHANNEL, self._on_note)
             try:
-                await self._load(set(self.owned))
+                await self.reload()
                 while True:
                     await asyncio.sleep(keepalive)
                     await pg.fetchval("SELECT 1")  # a dead connection raises: restart
@@ -187,39 +135,20 @@ class SlaTimers:
         except ValueError:
             log.warning("ignoring a malformed timer note %r", payload)
             return
-        self._set(note.ticket_id, note.partition, note.due)
+        self.set_due(note.ticket_id, note.partition, note.due)
 
     async def follow_marks(self, consumer: ConsumerView, interval: float = 0.05) -> None:
         """Move the partitions' event-time marks and release the timers they pass (a
         background task). A sample reads in-memory consumer state only."""
         while True:
-            moved = await sample(self.marks, consumer, self.tickets_topic, time.time())
+            moved = await sample(self.marks, consumer, self.topic, time.time())
             if moved:
                 await self.release(moved)
             await asyncio.sleep(interval)
 
-    async def release(self, partitions: set[int]) -> None:
-        """Fire the held timers of `partitions` that their marks now pass, in due order."""
-        ready = sorted(
-            (t for t in self.held.values() if t.partition in partitions and self._decidable(t)),
-            key=lambda t: t.due,
-        )
-        if not ready:
-            return
-        now = time.time()
-        for t in ready:
-            del self.held[t.key]
-            metrics.TIMER_HOLD.observe(max(0.0, now - t.due))
-        for i in range(0, len(ready), self._batch_size):
-            await self._start_batch(ready[i : i + self._batch_size])
-
     def _decidable(self, timer: Timer) -> bool:
         mark = self.marks.mark(timer.partition)
         return mark is not None and mark >= timer.due_at + _ONE_US
-
-    def _unhold(self, partitions: set[int]) -> None:
-        for key in [k for k, t in self.held.items() if t.partition in partitions]:
-            del self.held[key]
 
     def horizon(self, partition: int, now: datetime) -> datetime | None:
         """How far the clocks of a ticket of `partition` may be decided at `now` (the
@@ -227,54 +156,22 @@ class SlaTimers:
         mark = self.marks.mark(partition) if partition in self.owned else None
         return None if mark is None else min(now, mark)
 
-    async def _fire(self, timers: list[Timer]) -> list[Timer]:
-        ready: list[Timer] = []
-        for t in timers:
-            if self._decidable(t):
-                ready.append(t)
-                metrics.TIMER_HOLD.observe(0.0)
-            elif t.partition in self.owned:
-                self.held[t.key] = t
-        if ready:
-            await self._start_batch(ready)
-        return []
-
-    async def _start_batch(self, timers: list[Timer]) -> None:
-        # Back-pressure: with every worker busy the wheel waits (and its lag shows it).
-        await self._workers.acquire()
-        batch = asyncio.create_task(self._fire_batch(timers))
-        self._batches.add(batch)
-        batch.add_done_callback(self._batch_done)
-
-    def _batch_done(self, batch: asyncio.Task[None]) -> None:
-        self._batches.discard(batch)
-        self._workers.release()
-
-    async def _fire_batch(self, timers: list[Timer]) -> None:
+    async def _fire_due(self, timers: list[Timer]) -> list[Timer]:
         # Never earlier than the latest due time: float rounding must not make a due
         # timer find nothing to do (it would be rescheduled at once, forever).
         latest = datetime.fromtimestamp(max(t.due for t in timers), UTC) + _ONE_US
         now = max(utc_now(), latest)
-        try:
-            async with self.maker() as session, session.begin():
-                saved = await service.fire_due(
-                    session,
-                    self.outbox,
-                    self.catalog,
-                    [str(t.key) for t in timers],
-                    now,
-                    lambda partition: self.horizon(partition, now),
-                    topic=self.events_topic,
-                )
-                self.after_commit(session, saved)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("firing %d sla timers failed; retrying in 1 s", len(timers))
-            retry = time.time() + 1.0
-            for t in timers:
-                if self.wheel.due_of(t.key) is None and t.partition in self.owned:
-                    self.wheel.schedule(t.key, retry, t.partition)
+        async with self.maker() as session, session.begin():
+            saved = await fire_due(
+                repo.unit_of_work(session, self.outbox),
+                self.cache,
+                [str(t.key) for t in timers],
+                now,
+                lambda partition: self.horizon(partition, now),
+                topic=self.events_topic,
+            )
+            self.after_commit(session, saved)
+        return []  # a failure raises: the keeper retries the whole batch
 
 
 def _count(saved: Saved) -> None:

@@ -4,45 +4,41 @@ The token (``stopclock_shared.links``) names the ticket and the wait it was made
 is verified without a lookup: a forged one gets the 404 page. ``GET`` never changes
 anything (mail scanners open every link; ``?answer=yes|no`` only pre-selects). A link
 whose wait is over gets a page saying what happened (410); a second answer to the same
-wait, a page saying it was answered (409). The machinery is ``pages.py``, shared with the
-survey page.
+wait, a page saying it was answered (409). HTTP only: the use cases (`use_cases.waits`)
+decide; the form path is `forms.FormPage`, shared with the survey page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import RowMapping
 
-from stopclock_shared.db import SessionDep, utc_now
+from stopclock_shared.db import utc_now
 from stopclock_shared.links import AnswerRef, read_answer_token
+from stopclock_shared.pages import local_date, locale_from_header, locale_of
+from stopclock_shared.unit_of_work import UnitOfWork
 
-from . import answers
-from . import repository as repo
-from .domain.answers import MAX_ANSWER_LENGTH, choice_of, take_answer
-from .domain.errors import InvalidAnswer
-from .domain.survey import clean_comment
-from .domain.waits import PageKind, Verdict, verdict
-from .page_text import WORDS, local_date, locale_from_header, locale_of
-from .pages import (
-    PAGES,
-    form_body,
-    from_our_page,
-    guard_token,
-    html_responses,
-    read_form,
-    settings_of,
-    text,
-)
+from .dependencies import SettingsDep, UnitOfWorkDep
+from .domain.answers import MAX_ANSWER_LENGTH, choice_of
+from .domain.errors import InvalidAnswer, UnknownLink, WaitClosed
+from .domain.waits import PageKind, Verdict, WaitingTicket, page_reason
+from .forms import FormPage, form_body, text
+from .pages import PAGES, html_responses
+from .repository import SurveyRepository
+from .settings import SurveySettings
+from .use_cases import waits
+from .use_cases.waits import AnswerPage
+from .words import WORDS
 
 router = APIRouter(tags=["answer page"])
-# A yes/no and a 5000-character answer, even percent-encoded multi-byte text.
-MAX_FORM_BYTES = 65_536
+# 64 KiB: a yes/no and a 5000-character answer, even percent-encoded multi-byte text. The
+# form token of an answer page never passes on a survey page, nor the reverse.
+ANSWER_FORM = FormPage(
+    "/a/", "answer_form.html.j2", MAX_ANSWER_LENGTH, 65_536, "answer_refused", "answer:"
+)
 
 
 @dataclass(frozen=True)
@@ -53,30 +49,18 @@ class AnswerValues:
     comment: str
 
 
-def _scope(token: str) -> str:
-    # The form token of an answer page never passes on a survey page, nor the reverse.
-    return f"answer:{token}"
+def _locale(ticket: WaitingTicket) -> str:
+    return locale_of(ticket.locale)
 
 
-def _locale(ticket: Mapping[str, Any]) -> str:
-    return locale_of(ticket["locale"])
-
-
-def _date(ticket: Mapping[str, Any], moment: datetime | None) -> str:
+def _date(ticket: WaitingTicket, moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return local_date(moment, _locale(ticket), ticket["timezone"])
+    return local_date(moment, _locale(ticket), ticket.timezone)
 
 
-def _stale(ticket: Mapping[str, Any], found: Verdict, status: int) -> HTMLResponse:
-    """The polite page of a link that takes no answer (any more)."""
-    return PAGES.notice(
-        f"answer_{found.kind.value}",
-        status,
-        _locale(ticket),
-        ticket,
-        _date(ticket, found.at),
-    )
+def _agent(ticket: WaitingTicket) -> str:
+    return ticket.assignee_name or WORDS[_locale(ticket)]["answer_agent"]
 
 
 def _not_found(request: Request) -> HTMLResponse:
@@ -84,53 +68,51 @@ def _not_found(request: Request) -> HTMLResponse:
     return PAGES.notice("answer_not_found", 404, locale)
 
 
+def _stale(ticket: WaitingTicket, found: Verdict, *, posted: bool) -> HTMLResponse:
+    """The polite page of a link that takes no answer (any more): a wait on its way is not
+    found yet (404); a second answer is a conflict (409); any other, over (410)."""
+    status = 410
+    if found.kind is PageKind.PENDING:
+        status = 404
+    elif posted and found.answered_here:
+        status = 409
+    return PAGES.notice(
+        f"answer_{found.kind.value}", status, _locale(ticket), ticket, _date(ticket, found.at)
+    )
+
+
 def _form(
-    request: Request,
-    ticket: Mapping[str, Any],
-    wait: Mapping[str, Any],
+    settings: SurveySettings,
+    page: AnswerPage,
     token: str,
     status: int,
     values: AnswerValues,
     errors: dict[str, str],
 ) -> HTMLResponse:
-    locale = _locale(ticket)
-    return PAGES.render(
-        "answer_form.html.j2",
+    ticket, wait = page.ticket, page.wait
+    assert wait is not None  # the form is only shown for an open wait
+    return ANSWER_FORM.show(
+        settings,
+        token,
         status,
-        locale,
-        ticket=ticket,
-        reason=wait["reason"] if wait["reason"] in _REASONS else "user_response",
-        question=wait["question"],
-        asked=_date(ticket, wait["since"]),
-        agent=ticket["assignee_name"] or WORDS[locale]["answer_agent"],
-        action=f"/a/{token}",
-        form_token=guard_token(request, _scope(token)),
+        _locale(ticket),
         values=values,
         errors=errors,
-        max_comment=MAX_ANSWER_LENGTH,
+        ticket=ticket,
+        reason=page_reason(wait.reason),
+        question=wait.question,
+        asked=_date(ticket, wait.since),
+        agent=_agent(ticket),
     )
 
 
-_REASONS = frozenset({"user_validation", "info_requested", "user_response"})
-
-
-async def _load(
-    session: SessionDep, ref: AnswerRef, *, for_update: bool = False
-) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
-    """The ticket's row and the row of the link's wait, as of one moment.
-
-    To answer, the wait's row is locked first: the replica cannot end that wait (nor
-    commit the ticket's change that ends it) before the answer is recorded.
-    """
-    if not for_update:
-        return await repo.answer_page_rows(session, ref.ticket_id, ref.waiting_since)
-    wait = await repo.wait_of(session, ref.ticket_id, ref.waiting_since, for_update=True)
-    ticket = await repo.answer_ticket(session, ref.ticket_id)
-    return _plain(ticket), _plain(wait)
-
-
-def _plain(row: RowMapping | None) -> dict[str, Any] | None:
-    return {str(k): v for k, v in row.items()} if row is not None else None
+async def _page(
+    uow: UnitOfWork[SurveyRepository], ref: AnswerRef, *, for_update: bool = False
+) -> AnswerPage | None:
+    try:
+        return await waits.answer_page(uow, ref, for_update=for_update)
+    except UnknownLink:
+        return None
 
 
 @router.get(
@@ -140,20 +122,19 @@ def _plain(row: RowMapping | None) -> dict[str, Any] | None:
     responses=html_responses(200, 404, 410),
 )
 async def show(
-    token: str, request: Request, session: SessionDep, answer: str | None = None
+    token: str,
+    request: Request,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    answer: str | None = None,
 ) -> HTMLResponse:
-    ref = read_answer_token(settings_of(request).link_key, token)
-    if ref is None:
+    ref = read_answer_token(settings.link_key, token)
+    page = await _page(uow, ref) if ref is not None else None
+    if page is None:
         return _not_found(request)
-    ticket, wait = await _load(session, ref)
-    if ticket is None:
-        return _not_found(request)
-    found = verdict(ref.waiting_since, answers.ticket_now(ticket), answers.wait_from(wait))
-    if found.kind is PageKind.PENDING:
-        return _stale(ticket, found, 404)
-    if not found.open or wait is None:
-        return _stale(ticket, found, 410)
-    return _form(request, ticket, wait, token, 200, AnswerValues(choice_of(answer), ""), {})
+    if not page.verdict.open or page.wait is None:
+        return _stale(page.ticket, page.verdict, posted=False)
+    return _form(settings, page, token, 200, AnswerValues(choice_of(answer), ""), {})
 
 
 @router.post(
@@ -174,62 +155,44 @@ async def show(
         [],
     ),
 )
-async def submit(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    ref = read_answer_token(settings_of(request).link_key, token)
+async def submit(
+    token: str, request: Request, uow: UnitOfWorkDep, settings: SettingsDep
+) -> HTMLResponse:
+    ref = read_answer_token(settings.link_key, token)
     if ref is None:
         return _not_found(request)
-    form = await read_form(request, MAX_FORM_BYTES)
-    ticket, wait = await _load(session, ref, for_update=True)
-    if ticket is None:
+    posted = await ANSWER_FORM.read(request)
+    page = await _page(uow, ref, for_update=True)
+    if page is None:
         return _not_found(request)
+    ticket = page.ticket
     locale = _locale(ticket)
-    if form is None:
-        return PAGES.notice("too_large", 413, locale, ticket)
-    if not from_our_page(request, _scope(token), text(form.get("form_token"))):
-        return PAGES.notice("answer_refused", 403, locale, ticket)
-    found = verdict(ref.waiting_since, answers.ticket_now(ticket), answers.wait_from(wait))
-    if found.kind is PageKind.PENDING:
-        return _stale(ticket, found, 404)
-    if found.answered_here:
-        return _stale(ticket, found, 409)
-    if not found.open or wait is None:
-        return _stale(ticket, found, 410)
+    form = ANSWER_FORM.accept(request, settings, token, posted, locale, ticket)
+    if isinstance(form, HTMLResponse):
+        return form
 
     values = AnswerValues(choice_of(form.get("answer")), text(form.get("comment")))
     try:
-        reply = take_answer(wait["reason"], values.answer, values.comment)
-    except InvalidAnswer as exc:
-        errors = _errors(locale, {e.field for e in exc.errors}, values.comment)
-        return _form(request, ticket, wait, token, 422, values, errors)
-    await answers.answer_wait(
-        session,
-        request.app.state.runtime.outbox,
-        ticket,
-        wait,
-        reply,
-        answer=values.answer if wait["reason"] == "user_validation" else None,
-        comment=clean_comment(values.comment),
-        now=utc_now(),
-    )
-    await session.commit()
-    return PAGES.render(
-        "answer_thanks.html.j2",
-        200,
-        locale,
-        ticket=ticket,
-        resolved=reply.resolve,
-        agent=ticket["assignee_name"] or WORDS[locale]["answer_agent"],
-    )
+        reply = await waits.answer_wait(
+            uow, page, answer=values.answer, comment=values.comment, now=utc_now()
+        )
+    except WaitClosed as closed:
+        return _stale(ticket, closed.verdict, posted=True)
+    except InvalidAnswer as invalid:
+        return _form(settings, page, token, 422, values, _errors(locale, invalid, values))
+    thanks = {"resolved": reply.resolve, "agent": _agent(ticket)}
+    return PAGES.render("answer_thanks.html.j2", 200, locale, ticket=ticket, **thanks)
 
 
-def _errors(locale: str, fields: set[str], comment: str) -> dict[str, str]:
+def _errors(locale: str, invalid: InvalidAnswer, values: AnswerValues) -> dict[str, str]:
     """Field problems in the requester's words, in form order."""
     t = WORDS[locale]
+    fields = {e.field for e in invalid.errors}
     errors: dict[str, str] = {}
     if "answer" in fields:
         errors["answer"] = t["error_answer"]
     if "comment" in fields:
-        length = len(comment.strip())
+        length = len(values.comment.strip())
         errors["comment"] = (
             t["error_answer_comment"].format(max=MAX_ANSWER_LENGTH, length=length)
             if length > MAX_ANSWER_LENGTH

@@ -1,70 +1,90 @@
-"""JSON routes of the survey service; thin: parse, authorize, call a use case, shape."""
+"""JSON routes of the survey service; HTTP only: parse, call a use case, shape the answer."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
-from typing import Annotated, Any
+from dataclasses import asdict, dataclass
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime
 
+from stopclock_shared import pagination
 from stopclock_shared.auth import PrincipalDep, StaffDep
-from stopclock_shared.db import SessionDep
-from stopclock_shared.pagination import (
-    DEFAULT_LIMIT,
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_cursor,
-    page_of,
-)
-from stopclock_shared.problems import ProblemError, field_error, problem_responses
+from stopclock_shared.openapi import documented
+from stopclock_shared.problems import field_error
 
-from . import repository as repo
-from . import service
+from .dependencies import UnitOfWorkDep
+from .repository import SurveyQuery, SurveyRecord
 from .schemas import StatsRead, SurveyRead
+from .use_cases import surveys
 
-router = APIRouter(prefix="/api/v1", tags=["surveys"])
-PROBLEMS = problem_responses(401, 403, 404, 422)
+router = APIRouter(prefix="/api/v1")
+PROBLEMS = (401, 403, 404, 422)
 
 
-@router.get("/surveys", response_model=Page[SurveyRead], responses=PROBLEMS)
+@dataclass(frozen=True)
+class SurveyListing:
+    """The query parameters of the list: which surveys, how many, after which."""
+
+    ticket_id: str | None = None
+    requester_id: str | None = None
+    limit: pagination.LimitQuery = pagination.DEFAULT_LIMIT
+    cursor: pagination.CursorQuery = None
+
+
+@router.get(
+    "/surveys",
+    **documented(
+        pagination.Page[SurveyRead], "surveys", "Surveys in the order sent", problems=PROBLEMS
+    ),
+)
 async def list_surveys(
-    session: SessionDep,
+    uow: UnitOfWorkDep,
     principal: PrincipalDep,
-    ticket_id: str | None = None,
-    requester_id: str | None = None,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
-) -> Any:
-    if not principal.is_staff:
-        if requester_id not in (None, principal.sub):
-            raise ProblemError(403, "Forbidden", "Requesters may only list their own surveys")
-        requester_id = principal.sub
-    tid = _uuid(ticket_id, "ticket_id") if ticket_id else None
-    after = decode_cursor(cursor, uuid.UUID) if cursor else None
-    rows = await repo.list_surveys(session, tid, requester_id, limit, after)
-    return page_of(rows, limit, order="sent_at")
+    asked: Annotated[SurveyListing, Depends()],
+) -> dict[str, object]:
+    query = SurveyQuery(
+        ticket_id=_uuid(asked.ticket_id, "ticket_id") if asked.ticket_id else None,
+        requester_id=asked.requester_id,
+        limit=asked.limit,
+        after=pagination.decode_cursor(asked.cursor, uuid.UUID) if asked.cursor else None,
+    )
+    found = await surveys.list_surveys(uow, principal, query)
+    return pagination.page_of([_read(record) for record in found], asked.limit, order="sent_at")
 
 
 @router.get(
     "/surveys/stats",
-    response_model=StatsRead,
-    responses=PROBLEMS,
-    summary="Sent, answered, response rate and CSAT of the surveys sent in [from, to)",
+    **documented(
+        StatsRead,
+        "surveys",
+        "Sent, answered, response rate and CSAT of the surveys sent in [from, to)",
+        problems=PROBLEMS,
+    ),
 )
 async def stats(
-    session: SessionDep,
-    principal: StaffDep,
+    uow: UnitOfWorkDep,
+    _: StaffDep,
     from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     to: AwareDatetime | None = None,
-    service_: Annotated[str | None, Query(alias="service", max_length=200)] = None,
-) -> Any:
+    service: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, object]:
     if from_ is not None and to is not None and to <= from_:
         raise field_error("to", "must be after from")
-    figures = await service.csat_stats(session, from_, to, service_)
-    return asdict(figures)
+    return asdict(await surveys.csat_stats(uow, from_, to, service))
+
+
+def _read(record: SurveyRecord) -> dict[str, object]:
+    """The fields of ``SurveyRead`` (keyed, for the page's cursor)."""
+    survey = record.survey
+    return {
+        **asdict(survey),
+        "id": uuid.UUID(survey.id),
+        "ticket_id": uuid.UUID(survey.ticket_id),
+        "status": survey.status.value,
+        "service": record.service,
+    }
 
 
 def _uuid(value: str, field: str) -> uuid.UUID:

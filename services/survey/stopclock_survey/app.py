@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import FastAPI
 
 from stopclock_shared.db import utc_now
 from stopclock_shared.runtime import Runtime, create_service_app
 
-from . import service
 from .answer_page import router as answer_page_router
 from .api import router as api_router
 from .consumers import event_consumer
 from .models import outbox, processed_events
+from .repository import unit_of_work
 from .settings import SurveySettings
 from .survey_page import router as survey_page_router
+from .use_cases import surveys
 
 __all__ = ["SurveySettings", "create_app"]
 log = logging.getLogger(__name__)
@@ -28,23 +28,17 @@ async def expire_surveys(runtime: Runtime, interval: float) -> None:
     """Mark unanswered surveys past their expiry, once per ``interval`` (safe on N replicas)."""
     while True:
         async with runtime.sessionmaker() as session, session.begin():
-            count = await service.expire_due(session, utc_now())
+            count = await surveys.expire_due(unit_of_work(session, runtime.outbox), utc_now())
         if count:
             log.info("%d surveys expired unanswered", count)
         await asyncio.sleep(interval)
 
 
-def tasks(runtime: Runtime) -> Sequence[tuple[str, Callable[[], Awaitable[None]]]]:
-    settings = runtime.settings
-    assert isinstance(settings, SurveySettings)
-    interval = settings.survey_expiry_interval_seconds
-    return [("survey-expiry", lambda: expire_surveys(runtime, interval))]
-
-
 def create_app(settings: SurveySettings | None = None) -> FastAPI:
-    settings = settings or SurveySettings()
+    config = settings or SurveySettings()
+    interval = config.survey_expiry_interval_seconds
     return create_service_app(
-        settings,
+        config,
         title="Stopclock survey service",
         description=(
             "The requester's pages: satisfaction surveys after resolution (the survey page "
@@ -54,6 +48,6 @@ def create_app(settings: SurveySettings | None = None) -> FastAPI:
         outbox_table=outbox,
         processed_table=processed_events,
         routers=[api_router, survey_page_router, answer_page_router],
-        consumers=lambda rt: [event_consumer(rt)],
-        tasks=tasks,
+        consumers=lambda runtime: [event_consumer(runtime, config)],
+        tasks=lambda runtime: [("survey-expiry", lambda: expire_surveys(runtime, interval))],
     )

@@ -1,83 +1,61 @@
-"""Event type -> handler for the survey service; thin: decode, dispatch."""
+"""The survey service's events consumer: decoding and routing only.
+
+``tickets.events`` feed the answer pages' replica of the waits (every ticket change) and
+send a survey for a resolution; ``sla.events`` say which tickets breached a target (CSAT
+after breach).
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, TypeAlias
 
-from aiokafka import ConsumerRecord
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from stopclock_shared.consumer import EventConsumer, Handler
+from stopclock_shared.consumer import EventConsumer
 from stopclock_shared.db import utc_now
-from stopclock_shared.events.envelope import Envelope
-from stopclock_shared.events.models import TicketStatusChanged
+from stopclock_shared.event_routes import Delivery, Routes
+from stopclock_shared.events.sla import SlaClockEvent
+from stopclock_shared.events.tickets import TicketStatusChanged
 from stopclock_shared.events.topics import SLA_EVENTS, TICKETS_EVENTS
 from stopclock_shared.events.types import EventType
 from stopclock_shared.runtime import Runtime
+from stopclock_shared.unit_of_work import SqlUnitOfWork
 
-from . import answers, metrics, service
+from .repository import SqlSurveyRepository, unit_of_work
 from .settings import SurveySettings
-
-Record: TypeAlias = ConsumerRecord[bytes, bytes]
-RESOLVED = "resolved"
+from .use_cases import surveys, waits
 
 
-def handlers(runtime: Runtime, settings: SurveySettings) -> dict[str, Handler]:
-    outbox = runtime.outbox
+def routes(runtime: Runtime, settings: SurveySettings) -> Routes:
     valid_for = timedelta(seconds=settings.survey_validity_seconds)
 
-    async def track(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
-        await answers.track(session, env, data)
+    def uow(delivery: Delivery) -> SqlUnitOfWork[SqlSurveyRepository]:
+        return unit_of_work(delivery.session, runtime.outbox)
 
-    async def status_changed(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
-        assert isinstance(data, TicketStatusChanged)
-        await answers.track(session, env, data)
-        if data.to_status != RESOLVED:
-            return
-        ticket: dict[str, Any] = env.data["ticket"]
-        # The ticket service says why it was resolved; older events only in the snapshot.
-        reason = env.data.get("resolution_reason") or ticket.get("resolution_reason")
-        sent = await service.ticket_resolved(
-            session,
-            outbox,
-            env,
-            ticket,
-            reason,
+    async def on_ticket_event(event: waits.TicketEvent, delivery: Delivery) -> None:
+        await waits.track_ticket(uow(delivery), event, delivery.envelope.time)
+
+    async def on_status_changed(event: TicketStatusChanged, delivery: Delivery) -> None:
+        work = uow(delivery)
+        await waits.track_ticket(work, event, delivery.envelope.time)
+        await surveys.request_survey(
+            work,
+            event,
+            delivery.envelope,
             public_base=settings.public_survey_url,
             valid_for=valid_for,
             now=utc_now(),
         )
-        if sent is not None:
-            event.listen(
-                session.sync_session, "after_commit", lambda _: metrics.SENT.inc(), once=True
-            )
 
-    async def sla_breached(session: AsyncSession, env: Envelope, data: Any, _: Record) -> None:
-        await service.sla_breached(session, str(env.data["ticket_id"]), env.time)
+    async def on_sla_breached(event: SlaClockEvent, delivery: Delivery) -> None:
+        await surveys.sla_breached(uow(delivery), event.ticket_id, delivery.envelope.time)
 
-    return {
-        # The answer pages' replica of the waits follows every ticket change.
-        EventType.TICKET_CREATED: track,
-        EventType.TICKET_UPDATED: track,
-        EventType.TICKET_COMMENTED: track,
-        EventType.TICKET_STATUS_CHANGED: status_changed,
-        EventType.SLA_BREACHED: sla_breached,
-    }
+    routes = Routes().on(EventType.TICKET_STATUS_CHANGED, on_status_changed)
+    # The answer pages' replica of the waits follows every ticket change.
+    for type_ in (EventType.TICKET_CREATED, EventType.TICKET_UPDATED, EventType.TICKET_COMMENTED):
+        routes.on(type_, on_ticket_event)
+    return routes.on(EventType.SLA_BREACHED, on_sla_breached)
 
 
-def event_consumer(runtime: Runtime) -> EventConsumer:
-    settings = runtime.settings
-    assert isinstance(settings, SurveySettings)
-    return EventConsumer(
-        service=settings.service_name,
-        name="survey-events",
-        topics=[TICKETS_EVENTS, SLA_EVENTS],
-        handlers=handlers(runtime, settings),
-        sessionmaker=runtime.sessionmaker,
-        processed=runtime.processed,
-        producer=runtime.producer,
-        bootstrap=settings.kafka_bootstrap,
-        group_id=settings.group_id,
+def event_consumer(runtime: Runtime, settings: SurveySettings) -> EventConsumer:
+    return runtime.consumer(
+        "survey-events", [TICKETS_EVENTS, SLA_EVENTS], routes(runtime, settings)
     )

@@ -2,50 +2,51 @@
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Table,
-    Text,
-    text,
-)
+from typing import Any
+
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.types import TypeEngine
 
-from stopclock_shared.db import common_tables, make_metadata
+from stopclock_shared.db import service_metadata, timestamp_column
 
-metadata = make_metadata()
-outbox, processed_events, idempotency_keys = common_tables(metadata)
+metadata, outbox, processed_events, idempotency_keys = service_metadata()
 
 
-def _ts(name: str, nullable: bool = False) -> Column[object]:
-    if nullable:
-        return Column(name, DateTime(timezone=True))
-    return Column(name, DateTime(timezone=True), nullable=False, server_default=text("now()"))
+def _required(name: str, type_: TypeEngine[Any] | type[TypeEngine[Any]]) -> Column[Any]:
+    return Column(name, type_, nullable=False)
+
+
+def _uuid(
+    name: str, *constraints: ForeignKey, primary_key: bool = False, required: bool = False
+) -> Column[Any]:
+    return Column(
+        name,
+        UUID(as_uuid=True),
+        *constraints,
+        primary_key=primary_key,
+        nullable=not (primary_key or required),
+    )
 
 
 surveys = Table(
     "surveys",
     metadata,
-    Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("ticket_id", UUID(as_uuid=True), nullable=False),
-    Column("requester_id", String(200), nullable=False),
+    _uuid("id", primary_key=True),
+    _uuid("ticket_id", required=True),
+    _required("requester_id", String(200)),
     Column("service", String(200)),
     # Only the digest of the link's token is kept: a leaked table answers nobody's survey.
     Column("token_digest", String(64), nullable=False, unique=True),
-    Column("status", String(16), nullable=False),
+    _required("status", String(16)),
     Column("rating", Integer),
     Column("resolved", Boolean),
     Column("comment", Text),
-    _ts("sent_at"),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    _ts("answered_at", nullable=True),
+    timestamp_column("sent_at"),
+    _required("expires_at", DateTime(timezone=True)),
+    timestamp_column("answered_at", nullable=True),
     # The ticket as it was resolved: the page shows it and the events carry it.
-    Column("ticket", JSONB, nullable=False),
+    _required("ticket", JSONB),
 )
 Index("ix_surveys_ticket", surveys.c.ticket_id, surveys.c.sent_at)
 Index("ix_surveys_sent", surveys.c.sent_at, surveys.c.id)
@@ -55,8 +56,8 @@ Index("ix_surveys_unanswered", surveys.c.expires_at, postgresql_where=surveys.c.
 breached_tickets = Table(
     "breached_tickets",
     metadata,
-    Column("ticket_id", UUID(as_uuid=True), primary_key=True),
-    _ts("breached_at"),
+    _uuid("ticket_id", primary_key=True),
+    timestamp_column("breached_at"),
 )
 
 # -- answer pages: a replica of the waits on requesters, from tickets.events -------------------
@@ -64,23 +65,23 @@ breached_tickets = Table(
 answer_tickets = Table(
     "answer_tickets",
     metadata,
-    Column("ticket_id", UUID(as_uuid=True), primary_key=True),
-    Column("number", String(32), nullable=False),
-    Column("title", Text, nullable=False),
-    Column("requester_id", String(200), nullable=False),
-    Column("locale", Text, nullable=False),
-    Column("timezone", Text, nullable=False),
+    _uuid("ticket_id", primary_key=True),
+    _required("number", String(32)),
+    _required("title", Text),
+    _required("requester_id", String(200)),
+    _required("locale", Text),
+    _required("timezone", Text),
     Column("assignee_name", Text),
-    Column("status", String(32), nullable=False),
+    _required("status", String(32)),
     Column("waiting_reason", String(32)),
     Column("waiting_since", DateTime(timezone=True)),
     # The last public agent comment since the last wait ended: the question of a wait
     # begun without a note.
     Column("agent_comment", Text),
-    Column("version", Integer, nullable=False),
+    _required("version", Integer),
     # The snapshot's updated_at: a link to a wait begun later is one the replica has not
     # seen yet (the event is on its way), not a wait that is over.
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    _required("updated_at", DateTime(timezone=True)),
 )
 
 # Every wait of a ticket, named by when it began (what an answer link carries); how it
@@ -88,18 +89,15 @@ answer_tickets = Table(
 answer_waits = Table(
     "answer_waits",
     metadata,
-    Column(
-        "ticket_id",
-        UUID(as_uuid=True),
-        ForeignKey("answer_tickets.ticket_id", ondelete="CASCADE"),
-        primary_key=True,
+    _uuid(
+        "ticket_id", ForeignKey("answer_tickets.ticket_id", ondelete="CASCADE"), primary_key=True
     ),
     Column("since", DateTime(timezone=True), primary_key=True),
-    Column("reason", String(32), nullable=False),
+    _required("reason", String(32)),
     Column("question", Text),
-    _ts("ended_at", nullable=True),
+    timestamp_column("ended_at", nullable=True),
     Column("ended_how", String(16)),
-    _ts("answered_at", nullable=True),
+    timestamp_column("answered_at", nullable=True),
     Column("answer", String(3)),
     Column("comment", Text),
 )

@@ -1,33 +1,34 @@
 """The survey page: ``GET /s/{token}`` shows the form, ``POST /s/{token}`` stores the answer.
 
 Unknown link 404, closed survey 410, second answer 409, form not from our page 403, too
-large 413, bad answer 422 (the form again, with what to fix); the machinery (templates,
-CSP, form guard) is ``pages.py``, shared with the answer pages.
+large 413, bad answer 422 (the form again, with what to fix). HTTP only: the use cases
+(`use_cases.surveys`) decide; the form path is `forms.FormPage`, shared with the answer
+pages.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from stopclock_shared.db import SessionDep, utc_now
+from stopclock_shared.db import utc_now
+from stopclock_shared.pages import local_date, locale_from_header, locale_of
 
-from . import repository as repo
-from . import service
-from .domain.errors import AlreadyAnswered, InvalidAnswer, SurveyExpired
-from .domain.survey import MAX_COMMENT_LENGTH, RATINGS, SurveyStatus
-from .domain.tokens import token_digest
-from .page_text import WORDS, local_date, locale_from_header, locale_of
-from .pages import PAGES, form_body, from_our_page, guard_token, html_responses, read_form, text
+from .dependencies import SettingsDep, UnitOfWorkDep
+from .domain.errors import AlreadyAnswered, InvalidAnswer, SurveyExpired, UnknownLink
+from .domain.survey import MAX_COMMENT_LENGTH, RATINGS
+from .forms import FormPage, form_body, text
+from .pages import PAGES, html_responses
+from .repository import SurveyRecord
+from .settings import SurveySettings
+from .use_cases import surveys
+from .words import WORDS
 
 router = APIRouter(tags=["survey page"])
-# A rating, a yes/no and a 2000-character comment fit many times over.
-MAX_FORM_BYTES = 32_768
+# A rating, a yes/no and a 2000-character comment fit many times over in 32 KiB.
+SURVEY_FORM = FormPage("/s/", "survey_form.html.j2", MAX_COMMENT_LENGTH, max_bytes=32_768)
 
 
 @dataclass(frozen=True)
@@ -39,70 +40,55 @@ class FormValues:
     comment: str
 
 
-def _requester(row: RowMapping) -> dict[str, Any]:
-    requester: dict[str, Any] = row["ticket"].get("requester") or {}
-    return requester
-
-
-def _locale(row: RowMapping | None, request: Request) -> str:
-    if row is None:
-        return locale_from_header(request.headers.get("accept-language"))
-    return locale_of(_requester(row).get("locale"))
-
-
-def _date(row: RowMapping, field: str) -> str:
-    return local_date(row[field], _locale_of_row(row), _requester(row).get("timezone"))
-
-
-def _locale_of_row(row: RowMapping) -> str:
-    return locale_of(_requester(row).get("locale"))
-
-
-def _notice(
-    kind: str, status: int, locale: str, row: RowMapping | None, date: str = ""
-) -> HTMLResponse:
-    return PAGES.notice(kind, status, locale, row["ticket"] if row is not None else None, date)
-
-
-async def _closed(session: AsyncSession, row: RowMapping, locale: str) -> HTMLResponse | None:
-    """The page for a survey that takes no answer any more, or None when it is open."""
-    if row["status"] == SurveyStatus.ANSWERED:
-        return _notice("answered", 409, locale, row, _date(row, "answered_at"))
-    if row["status"] == SurveyStatus.EXPIRED or utc_now() >= row["expires_at"]:
-        await service.mark_expired(session, row)
-        return _notice("expired", 410, locale, row, _date(row, "expires_at"))
-    return None
-
-
-def _form(
-    request: Request,
-    row: RowMapping,
-    token: str,
-    status: int,
-    values: FormValues,
-    errors: dict[str, str],
-) -> HTMLResponse:
-    locale = _locale_of_row(row)
-    return PAGES.render(
-        "survey_form.html.j2",
-        status,
-        locale,
-        ticket=row["ticket"],
-        action=f"/s/{token}",
-        form_token=guard_token(request, token),
-        values=values,
-        errors=errors,
-        max_comment=MAX_COMMENT_LENGTH,
-        expires=_date(row, "expires_at"),
-    )
-
-
 def rating_of(text: str) -> int | None:
     """The rating a form or link gives: plain ASCII digits only (``"²".isdigit()`` is true,
     and a 5000-digit number is refused by ``int``), else None (the form asks again)."""
     if not text.isascii() or not text.isdigit() or len(text) > 3:
         return None
     return int(text)
+
+
+def _locale(record: SurveyRecord) -> str:
+    return locale_of(record.requester.get("locale"))
+
+
+def _date(record: SurveyRecord, field: str) -> str:
+    moment = getattr(record.survey, field)
+    return local_date(moment, _locale(record), record.requester.get("timezone"))
+
+
+def _not_found(request: Request) -> HTMLResponse:
+    locale = locale_from_header(request.headers.get("accept-language"))
+    return PAGES.notice("not_found", 404, locale, None)
+
+
+def _closed(record: SurveyRecord, error: AlreadyAnswered | SurveyExpired) -> HTMLResponse:
+    """The page of a survey that takes no answer any more."""
+    if isinstance(error, AlreadyAnswered):
+        return PAGES.notice(
+            "answered", 409, _locale(record), record.ticket, _date(record, "answered_at")
+        )
+    return PAGES.notice("expired", 410, _locale(record), record.ticket, _date(record, "expires_at"))
+
+
+def _form(
+    settings: SurveySettings,
+    record: SurveyRecord,
+    token: str,
+    status: int,
+    values: FormValues,
+    errors: dict[str, str],
+) -> HTMLResponse:
+    return SURVEY_FORM.show(
+        settings,
+        token,
+        status,
+        _locale(record),
+        values=values,
+        errors=errors,
+        ticket=record.ticket,
+        expires=_date(record, "expires_at"),
+    )
 
 
 @router.get(
@@ -112,18 +98,23 @@ def rating_of(text: str) -> int | None:
     responses=html_responses(200, 404, 409, 410),
 )
 async def show(
-    token: str, request: Request, session: SessionDep, rating: str | None = None
+    token: str,
+    request: Request,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    rating: str | None = None,
 ) -> HTMLResponse:
-    row = await repo.survey_by_digest(session, token_digest(token))
-    locale = _locale(row, request)
-    if row is None:
-        return _notice("not_found", 404, locale, None)
-    closed = await _closed(session, row, locale)
-    if closed is not None:
-        return closed
+    try:
+        record = await surveys.find_survey(uow, token)
+    except UnknownLink:
+        return _not_found(request)
+    try:
+        await surveys.ensure_open(uow, record, utc_now())
+    except (AlreadyAnswered, SurveyExpired) as closed:
+        return _closed(record, closed)
     given = rating_of(rating or "")
     preselected = given if given in RATINGS else None
-    return _form(request, row, token, 200, FormValues(preselected, None, ""), {})
+    return _form(settings, record, token, 200, FormValues(preselected, None, ""), {})
 
 
 @router.post(
@@ -140,71 +131,49 @@ async def show(
         ["rating", "resolved"],
     ),
 )
-async def submit(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    form = await read_form(request, MAX_FORM_BYTES)
-    row = await repo.survey_by_digest(session, token_digest(token), for_update=True)
-    locale = _locale(row, request)
-    if form is None:
-        return _notice("too_large", 413, locale, row)
-    if row is None:
-        return _notice("not_found", 404, locale, None)
-    if not from_our_page(request, token, text(form.get("form_token"))):
-        return _notice("refused", 403, locale, row)
-    closed = await _closed(session, row, locale)
-    if closed is not None:
-        return closed
-
-    raw_rating = text(form.get("rating")).strip()
-    raw_resolved = text(form.get("resolved")).strip().lower()
-    comment = text(form.get("comment"))
-    values = FormValues(
-        rating=rating_of(raw_rating),
-        resolved=raw_resolved if raw_resolved in ("yes", "no") else None,
-        comment=comment,
-    )
-    errors = _errors(locale, values)
-    if errors or values.rating is None:
-        return _form(request, row, token, 422, values, errors)
+async def submit(
+    token: str, request: Request, uow: UnitOfWorkDep, settings: SettingsDep
+) -> HTMLResponse:
+    posted = await SURVEY_FORM.read(request)
     try:
-        result = await service.answer_survey(
-            session,
-            request.app.state.runtime.outbox,
-            row,
+        record = await surveys.find_survey(uow, token, for_update=True)
+    except UnknownLink:
+        return _not_found(request)
+    locale = _locale(record)
+    form = SURVEY_FORM.accept(request, settings, token, posted, locale, record.ticket)
+    if isinstance(form, HTMLResponse):
+        return form
+    resolved = text(form.get("resolved")).strip().lower()
+    values = FormValues(
+        rating=rating_of(text(form.get("rating")).strip()),
+        resolved=resolved if resolved in ("yes", "no") else None,
+        comment=text(form.get("comment")),
+    )
+    try:
+        result = await surveys.answer_survey(
+            uow,
+            record,
             rating=values.rating,
-            resolved=values.resolved == "yes",
-            comment=comment,
+            resolved=None if values.resolved is None else values.resolved == "yes",
+            comment=values.comment,
             now=utc_now(),
         )
-    except AlreadyAnswered:
-        return _notice("answered", 409, locale, row, _date(row, "answered_at"))
-    except SurveyExpired:
-        await service.mark_expired(session, row)
-        return _notice("expired", 410, locale, row, _date(row, "expires_at"))
-    except InvalidAnswer as exc:
-        fields = {e.field for e in exc.errors}
-        return _form(request, row, token, 422, values, _errors(locale, values, fields))
-    await session.commit()
-    service.count_answer(result)
-    return PAGES.render(
-        "survey_thanks.html.j2",
-        200,
-        locale,
-        ticket=row["ticket"],
-        negative=result.negative,
-        reopened=result.reopened,
-    )
+    except (AlreadyAnswered, SurveyExpired) as closed:
+        return _closed(record, closed)
+    except InvalidAnswer as invalid:
+        return _form(settings, record, token, 422, values, _errors(locale, invalid, values))
+    thanks = {"negative": result.negative, "reopened": result.reopened}
+    return PAGES.render("survey_thanks.html.j2", 200, locale, ticket=record.ticket, **thanks)
 
 
-def _errors(locale: str, values: FormValues, extra: set[str] | None = None) -> dict[str, str]:
+def _errors(locale: str, invalid: InvalidAnswer, values: FormValues) -> dict[str, str]:
     """Field problems in the requester's words, in form order."""
     t = WORDS[locale]
-    flagged = extra or set()
-    errors: dict[str, str] = {}
-    if values.rating not in RATINGS or "rating" in flagged:
-        errors["rating"] = t["error_rating"]
-    if values.resolved is None:
-        errors["resolved"] = t["error_resolved"]
+    fields = {e.field for e in invalid.errors}
     length = len(values.comment.strip())
-    if length > MAX_COMMENT_LENGTH or "comment" in flagged:
-        errors["comment"] = t["error_comment"].format(max=MAX_COMMENT_LENGTH, length=length)
-    return errors
+    words = {
+        "rating": t["error_rating"],
+        "resolved": t["error_resolved"],
+        "comment": t["error_comment"].format(max=MAX_COMMENT_LENGTH, length=length),
+    }
+    return {field: message for field, message in words.items() if field in fields}

@@ -2,7 +2,8 @@
 
 from stopclock_shared.runtime import serve
 
-from .app import TicketSettings, create_app
+from .app import create_app
+from .settings import TicketSettings
 
 if __name__ == "__main__":
     settings = TicketSettings()

@@ -1,31 +1,32 @@
-"""HTTP routes of the ticket service; thin: parse, authorize, call a use case, shape."""
+"""HTTP routes of the ticket service, and nothing else: parse, call a use case, shape the
+answer. Refusals raised by use cases are mapped to problems centrally (``problems.py``)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
 
+from stopclock_shared import pagination
 from stopclock_shared.auth import Principal, PrincipalDep, Role, StaffDep, require_roles
 from stopclock_shared.db import SessionDep, utc_now
+from stopclock_shared.errors import NotFound
 from stopclock_shared.idempotency import IdempotencyStore, request_hash
-from stopclock_shared.outbox import Outbox
-from stopclock_shared.pagination import (
-    DEFAULT_LIMIT,
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_cursor,
-    page_of,
-)
-from stopclock_shared.problems import ProblemError, not_found, problem_responses
+from stopclock_shared.openapi import documented
+from stopclock_shared.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, page_of
+from stopclock_shared.problems import problem_responses
+from stopclock_shared.runtime import Runtime
+from stopclock_shared.unit_of_work import SqlUnitOfWork
 
-from . import repository as repo
-from . import service
+from . import use_cases
 from .models import idempotency_keys
+from .records import PersonRecord, SubscriptionRecord, TicketRecord
+from .repository import After, SqlTicketRepository
 from .schemas import (
     CommentIn,
     CommentRead,
@@ -37,6 +38,7 @@ from .schemas import (
     PersonRead,
     SubscriptionRead,
     TicketCreate,
+    TicketFilters,
     TicketRead,
     TicketUpdate,
     TransitionIn,
@@ -49,43 +51,55 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 PersonId = Annotated[str, Path(min_length=1, max_length=200)]
 ServiceName = Annotated[str, Path(min_length=1, max_length=200)]
 PeopleWriter = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SERVICE))]
-PROBLEMS = problem_responses()
+# Every route may answer these problems (the shared layer adds 400, 413 and 503).
+PROBLEMS = (401, 403, 404, 409, 422)
+TicketUow = SqlUnitOfWork[SqlTicketRepository]
 
 
-def outbox_of(request: Request) -> Outbox:
-    outbox: Outbox = request.app.state.runtime.outbox
-    return outbox
+async def unit_of_work(request: Request, session: SessionDep) -> TicketUow:
+    """The request's unit of work: its session, the service's outbox and SQL repository
+    (async: a plain function would be run in a worker thread, on every request)."""
+    runtime: Runtime = request.app.state.runtime
+    return SqlUnitOfWork(session, runtime.outbox, SqlTicketRepository(session, runtime.outbox))
+
+
+UowDep = Annotated[TicketUow, Depends(unit_of_work)]
 
 
 def parse_id(value: str, what: str = "Ticket") -> uuid.UUID:
+    """A path id; one that is not a uuid names nothing (404, as an unknown one)."""
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise not_found(what, value) from None
+        raise NotFound(what, value) from None
 
 
-def json_response(data: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+def after(cursor: str | None) -> After | None:
+    return pagination.decode_cursor(cursor, uuid.UUID) if cursor else None
+
+
+def json_response(data: object, status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(data), status, headers, media_type="application/json")
 
 
 async def idempotent_create(
-    session: Any,
+    uow: TicketUow,
     key: str | None,
     principal: Principal,
     route: str,
     body: BaseModel,
-    create: Any,
+    create: Callable[[], Awaitable[dict[str, Any]]],
 ) -> Response:
     """Run ``create`` once per Idempotency-Key; a retry with the same body gets the first answer."""
     if not key:
         return json_response(await create(), 201)
     digest = request_hash(body.model_dump(mode="json"))
-    found = await idempotency.lookup(session, key, principal.sub, route, digest)
+    found = await idempotency.lookup(uow.session, key, principal.sub, route, digest)
     if found is not None:
         status, stored = found
         return json_response(stored, status, {"Idempotent-Replayed": "true"})
     result = await create()
-    await idempotency.store(session, key, principal.sub, route, digest, 201, result)
+    await idempotency.store(uow.session, key, principal.sub, route, digest, 201, result)
     return json_response(result, 201)
 
 
@@ -94,283 +108,213 @@ async def idempotent_create(
 
 @router.put(
     "/people/{person_id}",
-    response_model=PersonRead,
-    responses={**PROBLEMS, 201: {"description": "Created", "model": PersonRead}},
-    tags=["people"],
+    **documented(
+        PersonRead,
+        "people",
+        "Create or replace a person (201 when created)",
+        responses={
+            **problem_responses(*PROBLEMS),
+            201: {"description": "Created", "model": PersonRead},
+        },
+    ),
 )
 async def put_person(
-    person_id: PersonId,
-    body: PersonIn,
-    session: SessionDep,
-    principal: PeopleWriter,
-    request: Request,
-    response: Response,
-) -> Any:
-    person, created = await service.put_person(
-        session, outbox_of(request), person_id, body, utc_now()
-    )
+    person_id: PersonId, body: PersonIn, uow: UowDep, principal: PeopleWriter, response: Response
+) -> PersonRecord:
+    person, created = await use_cases.put_person(uow, person_id, body, utc_now())
     response.status_code = 201 if created else 200
     return person
 
 
-@router.get("/people/{person_id}", response_model=PersonRead, responses=PROBLEMS, tags=["people"])
-async def get_person(person_id: PersonId, session: SessionDep, principal: PrincipalDep) -> Any:
-    return await service.get_person(session, principal, person_id)
+@router.get(
+    "/people/{person_id}", **documented(PersonRead, "people", "A person", problems=PROBLEMS)
+)
+async def get_person(person_id: PersonId, uow: UowDep, principal: PrincipalDep) -> PersonRecord:
+    return await use_cases.get_person(uow, principal, person_id)
 
 
 # --- tickets ----------------------------------------------------------------------------
 
 
 @router.post(
-    "/tickets", status_code=201, response_model=TicketRead, responses=PROBLEMS, tags=["tickets"]
+    "/tickets",
+    status_code=201,
+    **documented(TicketRead, "tickets", "Open a ticket", problems=PROBLEMS),
 )
 async def create_ticket(
-    body: TicketCreate,
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Any:
+    body: TicketCreate, uow: UowDep, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
+) -> Response:
     async def create() -> dict[str, Any]:
-        ticket = await service.create_ticket(
-            session, outbox_of(request), principal, body, utc_now()
-        )
+        ticket = await use_cases.open_ticket(uow, principal, body, utc_now())
         return TicketRead.model_validate(ticket).model_dump(mode="json")
 
-    return await idempotent_create(
-        session, idempotency_key, principal, "POST /tickets", body, create
-    )
+    return await idempotent_create(uow, idempotency_key, principal, "POST /tickets", body, create)
 
 
-@router.get("/tickets", response_model=Page[TicketRead], responses=PROBLEMS, tags=["tickets"])
+@router.get(
+    "/tickets", **documented(Page[TicketRead], "tickets", "List tickets", problems=PROBLEMS)
+)
 async def list_tickets(
-    session: SessionDep,
+    filters: Annotated[TicketFilters, Query()],
+    uow: UowDep,
     principal: PrincipalDep,
-    status: str | None = None,
-    requester_id: str | None = None,
-    assignee_id: str | None = None,
-    priority: str | None = None,
-    service_: Annotated[str | None, Query(alias="service")] = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Any:
-    if not principal.is_staff:
-        if requester_id not in (None, principal.sub):
-            raise ProblemError(403, "Forbidden", "Requesters may only list their own tickets")
-        requester_id = principal.sub
-    filters = {
-        "status": status,
-        "requester_id": requester_id,
-        "assignee_id": assignee_id,
-        "priority": priority,
-        "service": service_,
-    }
-    rows = await repo.list_tickets(
-        session, filters, limit, decode_cursor(cursor, uuid.UUID) if cursor else None
-    )
+) -> dict[str, object]:
+    rows = await use_cases.list_tickets(uow, principal, filters, limit, after(cursor))
     return page_of(rows, limit)
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketRead, responses=PROBLEMS, tags=["tickets"])
-async def get_ticket(ticket_id: str, session: SessionDep, principal: PrincipalDep) -> Any:
-    return await service.visible_ticket(session, principal, parse_id(ticket_id))
+@router.get(
+    "/tickets/{ticket_id}", **documented(TicketRead, "tickets", "A ticket", problems=PROBLEMS)
+)
+async def get_ticket(ticket_id: str, uow: UowDep, principal: PrincipalDep) -> TicketRecord:
+    return await use_cases.visible_ticket(uow, principal, parse_id(ticket_id))
 
 
 @router.patch(
-    "/tickets/{ticket_id}", response_model=TicketRead, responses=PROBLEMS, tags=["tickets"]
+    "/tickets/{ticket_id}",
+    **documented(TicketRead, "tickets", "Edit a ticket (the fields sent)", problems=PROBLEMS),
 )
 async def update_ticket(
-    ticket_id: str,
-    body: TicketUpdate,
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-) -> Any:
-    return await service.update_ticket(
-        session, outbox_of(request), principal, parse_id(ticket_id), body, utc_now()
-    )
+    ticket_id: str, body: TicketUpdate, uow: UowDep, who: PrincipalDep
+) -> TicketRecord:
+    return await use_cases.update_ticket(uow, who, parse_id(ticket_id), body, utc_now())
 
 
 @router.post(
     "/tickets/{ticket_id}/transitions",
-    response_model=TicketRead,
-    responses=PROBLEMS,
-    tags=["tickets"],
-    summary="Change the status (409 lists the allowed transitions)",
+    **documented(
+        TicketRead,
+        "tickets",
+        "Change the status (409 lists the allowed transitions)",
+        problems=PROBLEMS,
+    ),
 )
 async def transition(
-    ticket_id: str,
-    body: TransitionIn,
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-) -> Any:
-    return await service.change_status(
-        session, outbox_of(request), principal, parse_id(ticket_id), body, utc_now()
-    )
+    ticket_id: str, body: TransitionIn, uow: UowDep, who: PrincipalDep
+) -> TicketRecord:
+    return await use_cases.change_status(uow, who, parse_id(ticket_id), body, utc_now())
 
 
 @router.post(
     "/tickets/{ticket_id}/comments",
     status_code=201,
-    response_model=CommentRead,
-    responses=PROBLEMS,
-    tags=["tickets"],
+    **documented(CommentRead, "tickets", "Comment on a ticket", problems=PROBLEMS),
 )
 async def add_comment(
     ticket_id: str,
     body: CommentIn,
-    request: Request,
-    session: SessionDep,
+    uow: UowDep,
     principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
-) -> Any:
+) -> Response:
     tid = parse_id(ticket_id)
 
     async def create() -> dict[str, Any]:
-        comment = await service.add_comment(
-            session, outbox_of(request), principal, tid, body, utc_now()
-        )
+        comment = await use_cases.add_comment(uow, principal, tid, body, utc_now())
         return CommentRead.model_validate(comment).model_dump(mode="json")
 
-    return await idempotent_create(
-        session,
-        idempotency_key,
-        principal,
-        f"POST /tickets/{tid}/comments",
-        body,
-        create,
-    )
+    route = f"POST /tickets/{tid}/comments"
+    return await idempotent_create(uow, idempotency_key, principal, route, body, create)
 
 
 @router.get(
     "/tickets/{ticket_id}/comments",
-    response_model=Page[CommentRead],
-    responses=PROBLEMS,
-    tags=["tickets"],
+    **documented(
+        Page[CommentRead],
+        "tickets",
+        "A ticket's comments (requesters never see internal ones)",
+        problems=PROBLEMS,
+    ),
 )
 async def list_comments(
     ticket_id: str,
-    session: SessionDep,
+    uow: UowDep,
     principal: PrincipalDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> Any:
-    rows = await service.list_comments(
-        session,
-        principal,
-        parse_id(ticket_id),
-        limit,
-        decode_cursor(cursor, uuid.UUID) if cursor else None,
-    )
-    return page_of(rows, limit)
+) -> dict[str, object]:
+    tid = parse_id(ticket_id)
+    return page_of(await use_cases.list_comments(uow, principal, tid, limit, after(cursor)), limit)
 
 
 @router.get(
     "/tickets/{ticket_id}/history",
-    response_model=Page[HistoryRead],
-    responses=PROBLEMS,
-    tags=["tickets"],
-    summary="Every change: who, what, when",
+    **documented(Page[HistoryRead], "tickets", "Every change: who, what, when", problems=PROBLEMS),
 )
-async def history(ticket_id: str, session: SessionDep, principal: PrincipalDep) -> Any:
-    rows = await service.list_history(session, principal, parse_id(ticket_id))
+async def history(ticket_id: str, uow: UowDep, principal: PrincipalDep) -> dict[str, object]:
+    rows = await use_cases.list_history(uow, principal, parse_id(ticket_id))
     return {"items": rows, "next_cursor": None}
 
 
 # --- outages ----------------------------------------------------------------------------
 
 
-async def outage_read(session: Any, outage: Any, notified: int) -> dict[str, Any]:
-    updates = await repo.list_outage_updates(session, outage["id"])
+def outage_read(view: use_cases.OutageView) -> dict[str, Any]:
     return OutageRead.model_validate(
-        {**outage, "subscribers_notified": notified, "updates": updates}
+        {**view.outage, "subscribers_notified": view.notified, "updates": view.updates}
     ).model_dump(mode="json")
 
 
 @router.post(
-    "/outages", status_code=201, response_model=OutageRead, responses=PROBLEMS, tags=["outages"]
+    "/outages",
+    status_code=201,
+    **documented(
+        OutageRead, "outages", "Declare an outage (its subscribers are told)", problems=PROBLEMS
+    ),
 )
 async def declare_outage(
-    body: OutageIn,
-    request: Request,
-    session: SessionDep,
-    principal: StaffDep,
-    idempotency_key: IdempotencyKey = None,
-) -> Any:
+    body: OutageIn, uow: UowDep, principal: StaffDep, idempotency_key: IdempotencyKey = None
+) -> Response:
     async def create() -> dict[str, Any]:
-        outage, notified = await service.declare_outage(
-            session, outbox_of(request), body, utc_now()
-        )
-        return await outage_read(session, outage, notified)
+        return outage_read(await use_cases.declare_outage(uow, body, utc_now()))
 
-    return await idempotent_create(
-        session, idempotency_key, principal, "POST /outages", body, create
-    )
+    return await idempotent_create(uow, idempotency_key, principal, "POST /outages", body, create)
 
 
-@router.get("/outages/{outage_id}", response_model=OutageRead, responses=PROBLEMS, tags=["outages"])
-async def get_outage(outage_id: str, session: SessionDep, principal: PrincipalDep) -> Any:
-    outage = await repo.get_outage(session, parse_id(outage_id, "Outage"))
-    if outage is None:
-        raise not_found("Outage", outage_id)
-    subs = await repo.subscribers_of(session, outage["service"])
-    return await outage_read(session, outage, len(subs))
+@router.get(
+    "/outages/{outage_id}", **documented(OutageRead, "outages", "An outage", problems=PROBLEMS)
+)
+async def get_outage(outage_id: str, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
+    return outage_read(await use_cases.read_outage(uow, parse_id(outage_id, "Outage")))
 
 
-@router.post(
+OutageChange = Callable[[TicketUow, uuid.UUID, str, datetime], Awaitable[use_cases.OutageView]]
+
+
+def outage_message(change: OutageChange) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The route of a message about an outage: an update, or its resolution."""
+
+    async def route(
+        outage_id: str, body: OutageMessageIn, uow: UowDep, principal: StaffDep
+    ) -> dict[str, Any]:
+        oid = parse_id(outage_id, "Outage")
+        return outage_read(await change(uow, oid, body.message, utc_now()))
+
+    return route
+
+
+router.post(
     "/outages/{outage_id}/updates",
     status_code=201,
-    response_model=OutageRead,
-    responses=PROBLEMS,
-    tags=["outages"],
-)
-async def outage_update(
-    outage_id: str,
-    body: OutageMessageIn,
-    request: Request,
-    session: SessionDep,
-    principal: StaffDep,
-) -> Any:
-    outage, notified = await service.outage_message(
-        session,
-        outbox_of(request),
-        parse_id(outage_id, "Outage"),
-        body.message,
-        utc_now(),
-        resolve=False,
-    )
-    return await outage_read(session, outage, notified)
-
-
-@router.post(
-    "/outages/{outage_id}/resolve", response_model=OutageRead, responses=PROBLEMS, tags=["outages"]
-)
-async def resolve_outage(
-    outage_id: str,
-    body: OutageMessageIn,
-    request: Request,
-    session: SessionDep,
-    principal: StaffDep,
-) -> Any:
-    outage, notified = await service.outage_message(
-        session,
-        outbox_of(request),
-        parse_id(outage_id, "Outage"),
-        body.message,
-        utc_now(),
-        resolve=True,
-    )
-    return await outage_read(session, outage, notified)
+    name="outage_update",
+    **documented(OutageRead, "outages", "Post an update to the subscribers", problems=PROBLEMS),
+)(outage_message(use_cases.update_outage))
+router.post(
+    "/outages/{outage_id}/resolve",
+    name="resolve_outage",
+    **documented(OutageRead, "outages", "Resolve an outage", problems=PROBLEMS),
+)(outage_message(use_cases.resolve_outage))
 
 
 @router.put(
     "/services/{service_name}/subscribers/{person_id}",
-    response_model=SubscriptionRead,
-    responses=PROBLEMS,
-    tags=["outages"],
+    **documented(
+        SubscriptionRead, "outages", "Subscribe a person to a service's outages", problems=PROBLEMS
+    ),
 )
 async def subscribe(
-    service_name: ServiceName, person_id: PersonId, session: SessionDep, principal: PrincipalDep
-) -> Any:
-    return await service.subscribe(session, principal, service_name, person_id, utc_now())
+    service_name: ServiceName, person_id: PersonId, uow: UowDep, principal: PrincipalDep
+) -> SubscriptionRecord:
+    return await use_cases.subscribe(uow, principal, service_name, person_id, utc_now())

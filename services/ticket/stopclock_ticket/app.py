@@ -8,24 +8,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from fastapi import FastAPI
 
 from stopclock_shared.runtime import Runtime, create_service_app
-from stopclock_shared.settings import Settings
 
 from . import metrics
-from . import repository as repo
 from .api import router
 from .consumers import command_consumer
 from .models import outbox, processed_events
+from .repository import SqlTicketRepository
+from .settings import TicketSettings
 
-
-class TicketSettings(Settings):
-    service_name: str = "ticket"
+__all__ = ["TicketSettings", "create_app"]
 
 
 async def export_open_tickets(runtime: Runtime) -> None:
     """Refresh the open-tickets gauge from the database (the desk's headline figure)."""
     while True:
         async with runtime.sessionmaker() as session:
-            rows = await repo.count_open(session)
+            rows = await SqlTicketRepository(session, runtime.outbox).count_open()
         metrics.TICKETS_OPEN.clear()
         for row in rows:
             metrics.TICKETS_OPEN.labels(row["status"], row["priority"]).set(row["n"])

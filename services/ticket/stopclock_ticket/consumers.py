@@ -1,17 +1,15 @@
-"""The ``tickets.commands`` consumer: other services ask the ticket service to act."""
+"""The ``tickets.commands`` consumer: other services ask the ticket service to act.
+
+Decoding and routing only: each command's contract model is decoded once by the shared
+consumer and handed to its use case with a unit of work on the delivery's transaction.
+"""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
-from aiokafka import ConsumerRecord
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from stopclock_shared.consumer import EventConsumer
 from stopclock_shared.db import utc_now
-from stopclock_shared.events.envelope import Envelope
-from stopclock_shared.events.models import (
+from stopclock_shared.event_routes import Delivery, Routes
+from stopclock_shared.events.commands import (
     CommentCommand,
     OpenTicketCommand,
     ReopenCommand,
@@ -19,57 +17,37 @@ from stopclock_shared.events.models import (
 )
 from stopclock_shared.events.topics import TICKETS_COMMANDS
 from stopclock_shared.events.types import EventType
+from stopclock_shared.outbox import Outbox
 from stopclock_shared.runtime import Runtime
+from stopclock_shared.unit_of_work import SqlUnitOfWork
 
-from . import service
+from . import use_cases
+from .repository import SqlTicketRepository
+
+
+def command_routes(outbox: Outbox) -> Routes:
+    """Command type -> handler. A `LookupError` (unknown ticket or requester) is an error
+    of the message: the consumer dead-letters it with its text and goes on."""
+
+    def uow(delivery: Delivery) -> SqlUnitOfWork[SqlTicketRepository]:
+        session = delivery.session
+        return SqlUnitOfWork(session, outbox, SqlTicketRepository(session, outbox))
+
+    async def resolve(command: ResolveCommand, delivery: Delivery) -> None:
+        await use_cases.resolve_by_command(uow(delivery), command, utc_now(), delivery.envelope)
+
+    async def reopen(command: ReopenCommand, delivery: Delivery) -> None:
+        await use_cases.reopen_by_command(uow(delivery), command, utc_now(), delivery.envelope)
+
+    async def comment(command: CommentCommand, delivery: Delivery) -> None:
+        await use_cases.comment_by_command(uow(delivery), command, utc_now(), delivery.envelope)
+
+    async def open_(command: OpenTicketCommand, delivery: Delivery) -> None:
+        await use_cases.open_by_command(uow(delivery), command, utc_now(), delivery.envelope)
+
+    routes = Routes().on(EventType.COMMAND_RESOLVE, resolve).on(EventType.COMMAND_REOPEN, reopen)
+    return routes.on(EventType.COMMAND_COMMENT, comment).on(EventType.COMMAND_OPEN, open_)
 
 
 def command_consumer(runtime: Runtime) -> EventConsumer:
-    outbox = runtime.outbox
-
-    # A LookupError (unknown ticket or requester) is an error of the message: the consumer
-    # dead-letters it with its text and goes on.
-    async def resolve(
-        session: AsyncSession, env: Envelope, cmd: Any, _: ConsumerRecord[bytes, bytes]
-    ) -> None:
-        assert isinstance(cmd, ResolveCommand)
-        await service.command_resolve(
-            session, outbox, uuid.UUID(cmd.ticket_id), cmd.resolution, cmd.reason, utc_now(), env
-        )
-
-    async def reopen(
-        session: AsyncSession, env: Envelope, cmd: Any, _: ConsumerRecord[bytes, bytes]
-    ) -> None:
-        assert isinstance(cmd, ReopenCommand)
-        await service.command_reopen(
-            session, outbox, uuid.UUID(cmd.ticket_id), cmd.reason, utc_now(), env
-        )
-
-    async def comment(
-        session: AsyncSession, env: Envelope, cmd: Any, _: ConsumerRecord[bytes, bytes]
-    ) -> None:
-        assert isinstance(cmd, CommentCommand)
-        await service.command_comment(session, outbox, cmd, utc_now(), env)
-
-    async def open_(
-        session: AsyncSession, env: Envelope, cmd: Any, _: ConsumerRecord[bytes, bytes]
-    ) -> None:
-        assert isinstance(cmd, OpenTicketCommand)
-        await service.command_open(session, outbox, cmd, utc_now(), env)
-
-    return EventConsumer(
-        service=runtime.settings.service_name,
-        name="ticket-commands",
-        topics=[TICKETS_COMMANDS],
-        handlers={
-            EventType.COMMAND_RESOLVE: resolve,
-            EventType.COMMAND_REOPEN: reopen,
-            EventType.COMMAND_COMMENT: comment,
-            EventType.COMMAND_OPEN: open_,
-        },
-        sessionmaker=runtime.sessionmaker,
-        processed=runtime.processed,
-        producer=runtime.producer,
-        bootstrap=runtime.settings.kafka_bootstrap,
-        group_id=runtime.settings.group_id,
-    )
+    return runtime.consumer("ticket-commands", [TICKETS_COMMANDS], command_routes(runtime.outbox))

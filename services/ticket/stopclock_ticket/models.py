@@ -6,7 +6,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     ForeignKey,
     Identity,
     Index,
@@ -19,19 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from stopclock_shared.db import common_tables, make_metadata
+from stopclock_shared.db import service_metadata
+from stopclock_shared.db import timestamp_column as _ts
 
-metadata = make_metadata()
-outbox, processed_events, idempotency_keys = common_tables(metadata)
+metadata, outbox, processed_events, idempotency_keys = service_metadata()
 
 incident_numbers = Sequence("ticket_number_inc", metadata=metadata)
 request_numbers = Sequence("ticket_number_req", metadata=metadata)
-
-
-def _ts(name: str, nullable: bool = False) -> Column[object]:
-    if nullable:
-        return Column(name, DateTime(timezone=True))
-    return Column(name, DateTime(timezone=True), nullable=False, server_default=text("now()"))
 
 
 people = Table(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from stopclock_shared.events.vocabulary import Channel, NoteKind
 from stopclock_shared.validation import EmailAddress, LocaleName, StrictBool, TimeZoneName
 
-Level = Literal["high", "medium", "low"]
+from .domain.vocabulary import Level, TicketType, Visibility
+
 # Limits of a ticket's text (what arrives by mail is fitted to them, service.py).
 TITLE_MAX, DESCRIPTION_MAX, COMMENT_MAX = 300, 50000, 20000
 
@@ -44,7 +46,7 @@ class PersonRead(BaseModel):
 
 
 class TicketCreate(_In):
-    type: Literal["incident", "service_request"]
+    type: TicketType
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
     requester_id: str = Field(min_length=1, max_length=200)
@@ -110,6 +112,16 @@ class TicketRead(BaseModel):
     waiting_since: datetime | None
 
 
+class TicketFilters(BaseModel):
+    """What ``GET /tickets`` narrows the list by (every filter optional)."""
+
+    status: str | None = None
+    requester_id: str | None = None
+    assignee_id: str | None = None
+    priority: str | None = None
+    service: str | None = None
+
+
 class TransitionIn(_In):
     to: str = Field(min_length=1)
     reason: str | None = None
@@ -119,7 +131,7 @@ class TransitionIn(_In):
 
 class CommentIn(_In):
     body: str = Field(min_length=1, max_length=COMMENT_MAX)
-    visibility: Literal["public", "internal"] = "public"
+    visibility: Visibility = Visibility.PUBLIC
 
 
 class CommentRead(BaseModel):
@@ -128,9 +140,9 @@ class CommentRead(BaseModel):
     body: str
     visibility: str
     author_id: str
-    channel: Literal["api", "email", "page"]
+    channel: Channel
     # Additive: why the mail gateway left this internal note (auto_reply, bounce, ...).
-    note_kind: str | None = None
+    note_kind: NoteKind | None = None
     created_at: datetime
 
 

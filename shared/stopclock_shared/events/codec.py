@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from . import models
+from .contract import CONTRACT
 from .envelope import Envelope
+from .payload import Payload
 from .types import EventType
 
-# Types with a typed payload; any other known type keeps its data as a plain dict.
-PAYLOADS: dict[str, type[BaseModel]] = {
-    EventType.TICKET_CREATED: models.TicketCreated,
-    EventType.TICKET_UPDATED: models.TicketUpdated,
-    EventType.TICKET_STATUS_CHANGED: models.TicketStatusChanged,
-    EventType.TICKET_COMMENTED: models.TicketCommented,
-    EventType.TICKET_PRIORITY_CHANGED: models.TicketPriorityChanged,
-    EventType.COMMAND_RESOLVE: models.ResolveCommand,
-    EventType.COMMAND_REOPEN: models.ReopenCommand,
-    EventType.COMMAND_COMMENT: models.CommentCommand,
-    EventType.COMMAND_OPEN: models.OpenTicketCommand,
-    EventType.PERSON_UPDATED: models.PersonUpdated,
-    EventType.OUTAGE_DECLARED: models.OutageEvent,
-    EventType.OUTAGE_UPDATED: models.OutageEvent,
-    EventType.OUTAGE_RESOLVED: models.OutageEvent,
-}
 KNOWN_TYPES = frozenset(t.value for t in EventType)
 CONTENT_TYPE = b"application/cloudevents+json"
 
@@ -56,11 +39,13 @@ def decode(raw: bytes | None) -> Envelope:
         raise MalformedMessage(f"bad envelope: {short_errors(exc)}") from exc
 
 
-def payload(envelope: Envelope) -> Any:
-    """The typed payload of a known type (a dict for types without a model)."""
-    model = PAYLOADS.get(envelope.type)
-    if model is None:
-        return envelope.data
+def payload(envelope: Envelope) -> Payload:
+    """The typed payload of a contract type (`events.contract.CONTRACT`); consumers decode
+    through `event_routes.Route.decode`, this is for tools and tests."""
+    entry = CONTRACT.get(EventType(envelope.type)) if envelope.type in KNOWN_TYPES else None
+    if entry is None:
+        raise MalformedMessage(f"unknown event type {envelope.type}")
+    model = entry.model
     try:
         return model.model_validate(envelope.data)
     except ValidationError as exc:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -25,11 +26,58 @@ async def assign_all(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartit
     return tps
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
-    """Every message value on ``topic``, from the beginning to the end it has now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+async def partitions_of(consumer: AIOKafkaConsumer, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of ``topics`` the cluster has now (one metadata request)."""
+    cluster = await consumer._client.fetch_all_metadata()
+    return [
+        TopicPartition(topic, p)
+        for topic in topics
+        for p in sorted(cluster.partitions_for_topic(topic) or ())
+    ]
+
+
+@asynccontextmanager
+async def started_consumer(
+    bootstrap: str, group_id: str | None = None
+) -> AsyncIterator[AIOKafkaConsumer]:
+    """A started consumer that commits only when told (group-less by default)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False
+    )
     await consumer.start()
     try:
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+async def position_group_at_end(bootstrap: str, group_id: str, topics: Iterable[str]) -> None:
+    """Commit the group's offsets at the end of ``topics``: it starts from now."""
+    async with started_consumer(bootstrap, group_id) as consumer:
+        tps = await partitions_of(consumer, topics)
+        consumer.assign(tps)
+        await consumer.seek_to_end(*tps)
+        await consumer.commit({tp: await consumer.position(tp) for tp in tps})
+
+
+async def group_lag(bootstrap: str, group_id: str, topics: Iterable[str]) -> int:
+    """Messages of ``topics`` the group has not committed yet (0: it has caught up)."""
+    async with started_consumer(bootstrap, group_id) as consumer:
+        tps = await partitions_of(consumer, topics)
+        ends = await consumer.end_offsets(tps)
+        return sum([max(0, ends[tp] - (await consumer.committed(tp) or 0)) for tp in tps])
+
+
+async def end_offsets(bootstrap: str, topics: Iterable[str]) -> dict[TopicPartition, int]:
+    """The end offset of every partition of ``topics`` now."""
+    async with started_consumer(bootstrap) as consumer:
+        tps = await partitions_of(consumer, topics)
+        return dict(await consumer.end_offsets(tps)) if tps else {}
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
+    """Every message value on ``topic``, from the beginning to the end it has now."""
+    async with started_consumer(bootstrap) as consumer:
         tps = await assign_all(consumer, topic)
         ends = await consumer.end_offsets(tps)
         # An explicit offset, not seek_to_beginning(): its reset is lazy and may race with
@@ -41,8 +89,6 @@ async def read_topic(bootstrap: str, topic: str) -> list[bytes]:
             batch = await consumer.getmany(timeout_ms=500, max_records=5000)
             values += [m.value or b"" for msgs in batch.values() for m in msgs]
         return values
-    finally:
-        await consumer.stop()
 
 
 class KafkaProbe:

@@ -10,7 +10,9 @@ from typing import Any
 import httpx
 
 from stopclock_shared.events.codec import encode
+from stopclock_shared.events.contract import CONTRACT
 from stopclock_shared.events.envelope import new_envelope
+from stopclock_shared.events.types import EventType
 from stopclock_shared.testing.stack import unique
 
 Items = list[dict[str, Any]]
@@ -97,8 +99,10 @@ async def wait_status(
         await asyncio.sleep(0.25)
 
 
-def event_bytes(type_: str, subject: str, data: dict[str, Any]) -> bytes:
-    """A CloudEvents envelope as another service would publish it."""
+def event_bytes(type_: EventType, subject: str, data: dict[str, Any]) -> bytes:
+    """A CloudEvents envelope as another service would publish it (its data must fit the
+    contract: the escalation service refuses, and dead-letters, anything else)."""
+    CONTRACT[type_].model.model_validate(data)
     return encode(
         new_envelope(
             type_, source="stopclock/tests", subject=subject, time=datetime.now(UTC), data=data

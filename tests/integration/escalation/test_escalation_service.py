@@ -33,8 +33,6 @@ from stopclock_shared.testing.factories import move, open_ticket, put_person
 from stopclock_shared.testing.kafka_probe import KafkaProbe, send_raw
 from stopclock_shared.testing.stack import Stack, unique
 
-CALENDAR_UPDATED = "stopclock.sla.calendar_updated.v1"
-
 
 @pytest.fixture
 async def escalation_api(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
@@ -158,7 +156,12 @@ async def test_a_calendar_published_by_the_sla_service_can_be_used_by_a_policy(
     calendar = unique("cal")
     spec = {"timezone": "Europe/Paris", "week": {"mon": [["08:00", "18:00"]]}, "holidays": {}}
     data = {"name": calendar, "spec": spec, "updated_at": "2026-01-01T00:00:00+00:00"}
-    await send_raw(stack.kafka, SLA_EVENTS, calendar, event_bytes(CALENDAR_UPDATED, calendar, data))
+    await send_raw(
+        stack.kafka,
+        SLA_EVENTS,
+        calendar,
+        event_bytes(EventType.SLA_CALENDAR_UPDATED, calendar, data),
+    )
     body = {
         "match": {"service": calendar},  # never a policy for every ticket of the stack
         "reminders": [3600],
@@ -370,8 +373,10 @@ async def test_an_sla_breach_is_recorded_and_sent_on_with_the_desk_manager(
         "ticket_id": tid,
         "ticket_number": snapshot["number"],
         "policy": "standard",
+        "policy_version": 1,
         "target": "resolution",
         "state": "breached",
+        "at": "2026-01-01T10:00:00+00:00",
         "due_at": "2026-01-01T10:00:00+00:00",
         "started_at": "2026-01-01T08:00:00+00:00",
         "breached_at": "2026-01-01T10:00:00+00:00",

@@ -19,10 +19,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from stopclock_notification import repository as repo
-from stopclock_notification.inbound import Desk, Received, Status, Taken, take_in
 from stopclock_notification.models import inbound_mails, metadata
 from stopclock_notification.models import outbox as outbox_table
+from stopclock_notification.repository import (
+    SqlNotificationRepository,
+    TicketReplica,
+    sql_unit_of_work,
+)
+from stopclock_notification.use_cases.inbound import InboundDesk, Received, Status, Taken, take_in
 from stopclock_shared.db import make_sessionmaker
 from stopclock_shared.events.codec import decode
 from stopclock_shared.links import link_key, reply_address
@@ -32,7 +36,7 @@ from stopclock_shared.testing.stack import unique
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 DESK_ADDRESS = "servicedesk@stopclock.local"
 KEY = link_key("intake-test")
-DESK = Desk(
+DESK = InboundDesk(
     address=DESK_ADDRESS,
     link_key=KEY,
     rate_per_hour=3,
@@ -50,20 +54,24 @@ async def maker(throwaway_database: str) -> AsyncIterator[async_sessionmaker[Asy
         await conn.run_sync(metadata.create_all)
     maker = make_sessionmaker(engine)
     async with maker() as session, session.begin():
-        await repo.upsert_ticket_ref(session, snapshot(version=2, status="waiting_on_user"))
+        await SqlNotificationRepository(session).upsert_ticket_ref(
+            snapshot(version=2, status="waiting_on_user")
+        )
     yield maker
     await engine.dispose()
 
 
-def snapshot(version: int, status: str) -> dict[str, Any]:
-    return {
-        "id": TICKET_ID,
-        "number": "INC0000042",
-        "status": status,
-        "waiting_reason": "info_requested" if status == "waiting_on_user" else None,
-        "version": version,
-        "requester": {"id": "ada", "email": "Ada@Example.test", "locale": "fr"},
-    }
+def snapshot(version: int, status: str) -> TicketReplica:
+    return TicketReplica(
+        ticket_id=TICKET_ID,
+        number="INC0000042",
+        requester_id="ada",
+        requester_email="Ada@Example.test",
+        requester_locale="fr",
+        status=status,
+        waiting_reason="info_requested" if status == "waiting_on_user" else None,
+        version=version,
+    )
 
 
 def raw_mail(sender: str = REQUESTER, to: str | None = None, text: str = "Floor 3") -> bytes:
@@ -78,9 +86,8 @@ def raw_mail(sender: str = REQUESTER, to: str | None = None, text: str = "Floor 
 
 async def take(maker: async_sessionmaker[AsyncSession], raw: bytes, now: datetime = T0) -> Taken:
     async with maker() as session, session.begin():
-        return await take_in(
-            session, Outbox(outbox_table, "notification"), DESK, Received(raw), now
-        )
+        uow = sql_unit_of_work(session, Outbox(outbox_table, "notification"))
+        return await take_in(uow, DESK, Received(raw), now)
 
 
 async def commands(
@@ -166,11 +173,17 @@ async def test_a_late_older_ticket_event_does_not_roll_the_replica_back(
     maker: async_sessionmaker[AsyncSession],
 ) -> None:
     async with maker() as session, session.begin():
-        await repo.upsert_ticket_ref(session, snapshot(version=1, status="new"))
-        await repo.upsert_ticket_ref(session, snapshot(version=3, status="in_progress"))
-        await repo.upsert_ticket_ref(session, snapshot(version=2, status="waiting_on_user"))
+        await SqlNotificationRepository(session).upsert_ticket_ref(
+            snapshot(version=1, status="new")
+        )
+        await SqlNotificationRepository(session).upsert_ticket_ref(
+            snapshot(version=3, status="in_progress")
+        )
+        await SqlNotificationRepository(session).upsert_ticket_ref(
+            snapshot(version=2, status="waiting_on_user")
+        )
     async with maker() as session:
-        ref = await repo.ticket_ref(session, TICKET_ID)
+        ref = await SqlNotificationRepository(session).ticket_ref(TICKET_ID)
     assert ref is not None
     assert ref.status == "in_progress"
     assert ref.requester_email == "Ada@Example.test"
@@ -180,7 +193,7 @@ async def test_a_person_in_the_directory_opens_a_ticket_and_a_stranger_nothing(
     maker: async_sessionmaker[AsyncSession],
 ) -> None:
     async with maker() as session, session.begin():
-        await repo.upsert_person(session, "bob", "Bob@Example.test", "Bob", T0)
+        await SqlNotificationRepository(session).upsert_person("bob", "Bob@Example.test", "Bob", T0)
     fresh = raw_mail(sender="bob@example.test", to=DESK_ADDRESS, text="New problem")
     taken = await take(maker, fresh.replace(b"[INC0000042] ", b""))
     assert (taken.status, taken.outcome) == (Status.ACCEPTED, "new_ticket")

@@ -21,19 +21,23 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from stopclock_notification import service
+from stopclock_notification.domain import Desk
+from stopclock_notification.domain.composing import OutgoingMail
 from stopclock_notification.models import metadata, notifications
 from stopclock_notification.models import outbox as outbox_table
-from stopclock_notification.sender import MailSender, OutgoingMail
+from stopclock_notification.repository import SqlUnits, sql_unit_of_work
+from stopclock_notification.sender import MailSender
+from stopclock_notification.sender_wakeup import SenderWakeup
 from stopclock_notification.settings import NotificationSettings
-from stopclock_notification.wakeup import Wakeup
+from stopclock_notification.use_cases.mails import Recorded, record_mails
 from stopclock_shared.db import make_sessionmaker
 from stopclock_shared.events.envelope import Envelope
+from stopclock_shared.events.tickets import TicketCreated
 from stopclock_shared.outbox import Outbox
 from stopclock_shared.testing.stack import unique
 
 T0 = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
-DESK = service.Desk(survey_base_url="http://survey.test", locale="en", timezone="UTC")
+DESK = Desk(survey_base_url="http://survey.test", locale="en", timezone="UTC")
 EventFactory = Callable[..., Envelope]
 
 
@@ -100,8 +104,7 @@ def sender(
     **overrides: Any,
 ) -> MailSender:
     return MailSender(
-        sessionmaker=maker,
-        outbox=Outbox(outbox_table, unique("notification")),
+        units=SqlUnits(maker, Outbox(outbox_table, unique("notification"))),
         settings=settings(**overrides),
         transport=transport,
         wake=asyncio.Event(),
@@ -110,13 +113,40 @@ def sender(
     )
 
 
+async def record_event(
+    session: AsyncSession,
+    envelope: Envelope,
+    now: datetime = T0,
+    on_new: Callable[[], None] = lambda: None,
+) -> Recorded:
+    """The consumer's use case for one ticket.created event, in ``session``'s transaction."""
+    return await record_mails(
+        sql_unit_of_work(session, Outbox(outbox_table, "notification")),
+        TicketCreated.model_validate(envelope.data),
+        envelope,
+        desk=DESK,
+        now=now,
+        wake_sender=on_new,
+    )
+
+
+class Woken:
+    """Counts the wake-ups of the senders (one per commit that recorded new mails)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
 async def record(
     maker: async_sessionmaker[AsyncSession], make: EventFactory, n: int, at: datetime = T0
 ) -> None:
     async with maker() as session, session.begin():
         for _ in range(n):
             envelope = make(email=f"{unique('to')}@example.test", time=at)
-            await service.record_mails(session, envelope, DESK, at)
+            await record_event(session, envelope, at)
 
 
 async def rows(maker: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
@@ -135,12 +165,15 @@ async def test_a_redelivered_event_records_its_mails_once(
     maker: async_sessionmaker[AsyncSession], make_ticket_created: EventFactory
 ) -> None:
     envelope = make_ticket_created(email="ada@example.test", time=T0)
+    woken = Woken()
     async with maker() as session, session.begin():
-        first = await service.record_mails(session, envelope, DESK, T0)
+        await record_event(session, envelope, on_new=woken)
+    inserted_first = woken.count
     async with maker() as session, session.begin():
-        again = await service.record_mails(session, envelope, DESK, T0)
+        await record_event(session, envelope, on_new=woken)
+    inserted_again = woken.count - inserted_first
 
-    assert (first.inserted, again.inserted) == (1, 0)
+    assert (inserted_first, inserted_again) == (1, 0)
     [row] = await rows(maker)
     assert (row["status"], row["attempts"], row["next_attempt_at"]) == ("pending", 0, T0)
 
@@ -326,20 +359,20 @@ async def test_a_mail_that_cannot_be_written_is_given_up_at_once(
 async def test_the_senders_are_woken_when_new_mail_is_committed_and_never_on_rollback(
     maker: async_sessionmaker[AsyncSession], make_ticket_created: EventFactory
 ) -> None:
-    wakeup = Wakeup()
+    wakeup = SenderWakeup()
     wake = wakeup.new_event()
 
     async with maker() as session:
         async with session.begin():
             envelope = make_ticket_created(email="ada@example.test", time=T0)
-            await service.record_mails(session, envelope, DESK, T0, wakeup.after_commit)
+            await record_event(session, envelope, on_new=wakeup.wake_one)
             before_commit = wake.is_set()
         after_commit = wake.is_set()
     wake.clear()
     async with maker() as session:
         transaction = await session.begin()
         envelope = make_ticket_created(email="bob@example.test", time=T0)
-        await service.record_mails(session, envelope, DESK, T0, wakeup.after_commit)
+        await record_event(session, envelope, on_new=wakeup.wake_one)
         await transaction.rollback()
 
     assert (before_commit, after_commit) == (False, True)
@@ -350,16 +383,14 @@ async def test_the_senders_are_woken_when_new_mail_is_committed_and_never_on_rol
 async def test_a_transactions_events_are_recorded_together_at_its_commit(
     maker: async_sessionmaker[AsyncSession], make_ticket_created: EventFactory
 ) -> None:
-    wakeup = Wakeup()
+    wakeup = SenderWakeup()
     wake = wakeup.new_event()
     envelopes = [make_ticket_created(email=f"p{i}@example.test", time=T0) for i in range(3)]
 
     async with maker() as session:
         async with session.begin():
             for envelope in envelopes:
-                await service.record_mails_at_commit(
-                    session, envelope, DESK, T0, wakeup.after_commit
-                )
+                await record_event(session, envelope, on_new=wakeup.wake_one)
             before_commit = (len(await rows(maker)), wake.is_set())
         after_commit = wake.is_set()
 
@@ -375,19 +406,19 @@ async def test_a_transactions_events_are_recorded_together_at_its_commit(
 async def test_rows_waiting_for_a_commit_are_dropped_on_rollback_and_never_doubled(
     maker: async_sessionmaker[AsyncSession], make_ticket_created: EventFactory
 ) -> None:
-    wakeup = Wakeup()
+    wakeup = SenderWakeup()
     wake = wakeup.new_event()
     envelope = make_ticket_created(email="ada@example.test", time=T0)
     async with maker() as session:
         transaction = await session.begin()
-        await service.record_mails_at_commit(session, envelope, DESK, T0, wakeup.after_commit)
+        await record_event(session, envelope, on_new=wakeup.wake_one)
         await transaction.rollback()
     assert await rows(maker) == []
     assert not wake.is_set()
 
     for _ in range(2):  # the event again, then redelivered
         async with maker() as session, session.begin():
-            await service.record_mails_at_commit(session, envelope, DESK, T0, wakeup.after_commit)
+            await record_event(session, envelope, on_new=wakeup.wake_one)
         woken = wake.is_set()
         wake.clear()
     assert not woken  # nothing new: the senders are left alone

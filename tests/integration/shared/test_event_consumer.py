@@ -13,20 +13,23 @@ from typing import Any
 
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer
 from sqlalchemy import Column, MetaData, String, Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from stopclock_shared.consumer import EventConsumer
 from stopclock_shared.db import common_tables, make_metadata, make_sessionmaker
+from stopclock_shared.event_routes import Delivery, Routes
 from stopclock_shared.events.codec import encode
+from stopclock_shared.events.commands import ReopenCommand
 from stopclock_shared.events.envelope import Envelope, new_envelope
 from stopclock_shared.events.topics import dlq
+from stopclock_shared.events.types import EventType
 from stopclock_shared.kafka import make_producer
 from stopclock_shared.testing.stack import Stack, unique
 from stopclock_shared.testing.topics import create_topics
 
-TYPE = "stopclock.test.consumer.v1"
+TYPE = EventType.COMMAND_REOPEN  # any contract type: the test's handler is its own
 metadata: MetaData = make_metadata()
 _, processed_table, _ = common_tables(metadata)
 applied = Table("applied", metadata, Column("event_id", String(64), nullable=False))
@@ -45,17 +48,14 @@ async def topic(stack: Stack) -> str:
 
 
 def event(n: int, *, poison: bool = False) -> Envelope:
-    return new_envelope(
-        TYPE, source="tests", subject="t-1", time=datetime.now(UTC), data={"n": n, "poison": poison}
-    )
+    data = {"ticket_id": f"t-{n}", "reason": "poison" if poison else None}
+    return new_envelope(TYPE, source="tests", subject="t-1", time=datetime.now(UTC), data=data)
 
 
-async def handler(
-    session: AsyncSession, envelope: Envelope, data: Any, _: ConsumerRecord[bytes, bytes]
-) -> None:
-    await session.execute(insert(applied).values(event_id=envelope.id))
-    if data["poison"]:
-        raise ValueError(f"poison event {data['n']}")
+async def handler(event: ReopenCommand, delivery: Delivery) -> None:
+    await delivery.session.execute(insert(applied).values(event_id=delivery.envelope.id))
+    if event.reason == "poison":
+        raise ValueError(f"poison event {event.ticket_id}")
 
 
 async def applied_counts(engine: AsyncEngine) -> dict[str, int]:
@@ -100,7 +100,7 @@ async def test_a_poll_is_applied_once_and_only_the_poison_event_is_dead_lettered
         service="tests",
         name=unique("consumer"),
         topics=[topic],
-        handlers={TYPE: handler},
+        routes=Routes().on(TYPE, handler),
         sessionmaker=make_sessionmaker(engine),
         processed=processed_table,
         producer=producer,
@@ -125,7 +125,7 @@ async def test_a_poll_is_applied_once_and_only_the_poison_event_is_dead_lettered
 
     assert counts == {env.id: 1 for env in good}, "every good event applied exactly once"
     assert [p["event_id"] for p in parked] == [poison.id]
-    assert "poison event 99" in parked[0]["error"]
+    assert "poison event t-99" in parked[0]["error"]
     async with engine.connect() as conn:
         recorded = set((await conn.execute(select(processed_table.c.event_id))).scalars())
     assert {str(e) for e in recorded} == {env.id for env in good}, "the poison id is not recorded"

@@ -32,11 +32,14 @@ from stopclock_shared.events.topics import (
     TICKETS_EVENTS,
 )
 from stopclock_shared.events.types import EventType
+from stopclock_shared.outbox import Outbox
 from stopclock_shared.testing.factories import move, open_ticket, put_person
 from stopclock_shared.testing.kafka_probe import KafkaProbe, send_raw
 from stopclock_shared.testing.stack import Stack, unique
-from stopclock_survey import service as survey_service
-from stopclock_survey.form_guard import form_token as make_form_token
+from stopclock_survey.forms import form_token as make_form_token
+from stopclock_survey.models import outbox
+from stopclock_survey.repository import unit_of_work
+from stopclock_survey.use_cases import surveys as survey_use_cases
 
 
 @pytest.fixture
@@ -249,7 +252,8 @@ async def test_an_expired_survey_takes_no_answer_and_is_marked_expired(
     engine = create_async_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
     try:
         async with async_sessionmaker(engine)() as session, session.begin():
-            count = await survey_service.expire_due(session, datetime.now(UTC))
+            uow = unit_of_work(session, Outbox(outbox, "survey"))
+            count = await survey_use_cases.expire_due(uow, datetime.now(UTC))
     finally:
         await engine.dispose()
     [swept_survey] = await surveys_of(survey_api, admin, swept["id"])
@@ -302,7 +306,9 @@ async def test_stats_give_csat_by_service_and_after_breach(
         "ticket_id": breached["id"],
         "ticket_number": breached["number"],
         "policy": "standard",
+        "policy_version": 1,
         "target": "resolution",
+        "at": since,
         "state": "breached",
         "due_at": since,
         "started_at": since,

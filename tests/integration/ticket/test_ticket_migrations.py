@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 
 from stopclock_shared.events.codec import decode, payload
-from stopclock_shared.events.models import PersonUpdated
+from stopclock_shared.events.people import PersonUpdated
 from stopclock_shared.events.topics import PEOPLE_EVENTS
 from stopclock_shared.events.types import EventType
 from stopclock_shared.migrate import migrations_dir

@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from escalation_builders import DAY, T0, an_ended_episode, an_episode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +20,7 @@ from stopclock_escalation.domain.episode import (
     away_as_of,
     mark_away,
 )
-from stopclock_escalation.domain.timers import (
+from stopclock_escalation.domain.ladder import (
     ManagerEscalated,
     RequesterFacts,
     RequesterReminded,
@@ -29,6 +28,8 @@ from stopclock_escalation.domain.timers import (
     fire,
     next_timer,
 )
+
+from .escalation_builders import DAY, T0, an_ended_episode, an_episode
 
 # an_episode(): reminders at 1, 2 and 3 days, final a day after the last.
 R1, R3 = T0 + timedelta(days=1), T0 + timedelta(days=3)

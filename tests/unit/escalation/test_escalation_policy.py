@@ -2,7 +2,6 @@ from dataclasses import replace
 
 import pytest
 
-from stopclock_escalation.domain.errors import FieldError
 from stopclock_escalation.domain.policy import (
     EscalationPolicy,
     ManagerEscalationRule,
@@ -10,6 +9,7 @@ from stopclock_escalation.domain.policy import (
     match_policy,
     validate_policy,
 )
+from stopclock_shared.errors import FieldError
 
 KNOWN_CALENDARS = frozenset({"office-paris"})
 

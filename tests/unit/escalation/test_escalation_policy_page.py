@@ -8,11 +8,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from escalation_builders import DAY, HOUR, a_policy
 
 from stopclock_escalation.domain.default_policy import builtin_policy
 from stopclock_escalation.domain.policy import ManagerEscalationRule, PolicyMatch
 from stopclock_escalation.policy_page import PAGES, ladder_views
+
+from .escalation_builders import DAY, HOUR, a_policy
 
 OFFICE: dict[str, Any] = {
     "timezone": "Europe/Paris",
@@ -49,7 +50,7 @@ def test_reminders_read_in_working_time_on_the_policy_s_calendar(
     locale: str, reminders: str, then: str
 ) -> None:
     policy = replace(a_policy(reminders=(8 * HOUR, 20 * HOUR), grace=5 * HOUR), calendar="office")
-    [view] = ladder_views([policy], {"office": OFFICE}, locale)
+    [view] = ladder_views([policy], locale, {"office": OFFICE})
     assert (view.reminders, view.then) == (reminders, then)
 
 
@@ -62,7 +63,7 @@ def test_the_manager_rule_and_the_resolution_for_lack_of_response() -> None:
             order=1,
         ),
     )
-    first, second = ladder_views([blocked, anyone], {}, "en")
+    first, second = ladder_views([blocked, anyone], "en", {})
     assert first.name == "any"  # lower order first, as the matching tries them
     assert first.then == "If we still have no answer right after the last reminder:"
     assert first.manager.startswith(
@@ -79,7 +80,7 @@ def test_the_manager_rule_and_the_resolution_for_lack_of_response() -> None:
 
 def test_an_unknown_calendar_reads_as_around_the_clock_as_the_service_counts() -> None:
     policy = replace(a_policy(reminders=(DAY,)), calendar="forgotten")
-    [view] = ladder_views([policy], {}, "en")
+    [view] = ladder_views([policy], "en", {})
     assert "after 1 day of waiting, counted around the clock." in view.reminders
 
 
@@ -92,7 +93,7 @@ def test_the_page_links_to_the_sla_page_and_escapes_a_hostile_policy() -> None:
     page = PAGES.html(
         "policy.html.j2",
         "en",
-        policies=ladder_views([hostile], {}, "en"),
+        policies=ladder_views([hostile], "en", {}),
         sla_url="http://sla.test/policy?lang=en",
         other_url="?lang=fr",
         other_locale="fr",

@@ -2,7 +2,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from escalation_builders import HOUR, T0, an_ended_episode, an_episode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +11,8 @@ from stopclock_escalation.domain.responsiveness import (
     responsiveness,
     unanswered_in_window,
 )
+
+from .escalation_builders import HOUR, T0, an_ended_episode, an_episode
 
 NOW = T0 + timedelta(days=100)
 ANSWERED = EpisodeState.ANSWERED

@@ -2,12 +2,13 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from escalation_builders import DAY, HOUR, T0, a_policy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stopclock_escalation.domain.schedule import final_time, reminder_times
 from stopclock_shared.business_time import Calendar
+
+from .escalation_builders import DAY, HOUR, T0, a_policy
 
 ALWAYS = Calendar.always()
 

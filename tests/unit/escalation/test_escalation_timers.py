@@ -2,14 +2,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from escalation_builders import DAY, HOUR, T0, a_policy, an_ended_episode, an_episode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stopclock_escalation.domain.decision import NextStep
 from stopclock_escalation.domain.episode import EpisodeState, answer, close_by_other, start_episode
-from stopclock_escalation.domain.policy import ManagerEscalationRule
-from stopclock_escalation.domain.timers import (
+from stopclock_escalation.domain.ladder import (
     EscalationAction,
     ManagerEscalated,
     RequesterFacts,
@@ -19,7 +17,10 @@ from stopclock_escalation.domain.timers import (
     fire,
     next_timer,
 )
+from stopclock_escalation.domain.policy import ManagerEscalationRule
 from stopclock_shared.business_time import Calendar
+
+from .escalation_builders import DAY, HOUR, T0, a_policy, an_ended_episode, an_episode
 
 CALM = RequesterFacts(work_blocked=False, difficult=False, manager_known=True)
 BLOCKED_AND_DIFFICULT = RequesterFacts(work_blocked=True, difficult=True, manager_known=True)

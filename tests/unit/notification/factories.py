@@ -1,8 +1,15 @@
-"""Event payloads shaped as in docs/events.md, with random ids so tests never collide."""
+"""Event payloads shaped as in docs/events.md, with random ids so tests never collide, and
+`plan_mails` taking them as JSON (decoded by the contract's model, as the consumer does)."""
 
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 from uuid import uuid4
 
+from stopclock_notification.domain import Desk, MailedEvent, PlannedMail
+from stopclock_notification.domain import plan_mails as plan_typed
+from stopclock_notification.domain.locales import DEFAULT_LOCALE, DEFAULT_TIMEZONE
+from stopclock_shared.events.contract import CONTRACT
+from stopclock_shared.events.types import EventType
 from stopclock_shared.links import link_key
 
 SURVEY_BASE_URL = "https://survey.example.test"
@@ -200,3 +207,32 @@ def outage_event(
         "subscribers": subscribers if subscribers is not None else [person_ref()],
         "message": message,
     }
+
+
+def payload_of(event_type: str, data: dict[str, Any]) -> MailedEvent:
+    """``data`` decoded by the model of ``event_type``, as the consumer hands it over."""
+    return cast(MailedEvent, CONTRACT[EventType(event_type)].model.model_validate(data))
+
+
+def plan_mails(
+    event_type: str,
+    data: dict[str, Any],
+    *,
+    event_id: str,
+    event_time: datetime,
+    survey_base_url: str = SURVEY_BASE_URL,
+    desk_locale: str = DEFAULT_LOCALE,
+    desk_timezone: str = DEFAULT_TIMEZONE,
+    link_key: bytes = b"",
+    policy_base_url: str = "",
+) -> list[PlannedMail]:
+    """The mails of an event given as its JSON ``data``."""
+    desk = Desk(
+        survey_base_url=survey_base_url,
+        locale=desk_locale,
+        timezone=desk_timezone,
+        link_key=link_key,
+        policy_base_url=policy_base_url,
+    )
+    payload = payload_of(event_type, data)
+    return plan_typed(event_type, payload, event_id=event_id, event_time=event_time, desk=desk)

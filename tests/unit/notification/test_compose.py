@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from stopclock_notification.domain import RenderedMail, message_id_for
-from stopclock_notification.sender import (
+from stopclock_notification.domain.composing import (
     OutgoingMail,
     compose,
     desk_sender,

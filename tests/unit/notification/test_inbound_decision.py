@@ -32,7 +32,7 @@ from stopclock_notification.domain.inbound_decision import (
     ticket_ids_of_references,
     title_of,
 )
-from stopclock_shared.events.models import CommentCommand, OpenTicketCommand
+from stopclock_shared.events.commands import CommentCommand, OpenTicketCommand
 from stopclock_shared.events.vocabulary import Channel, NoteKind
 from stopclock_shared.links import link_key, reply_address
 

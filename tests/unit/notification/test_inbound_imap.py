@@ -9,8 +9,9 @@ import pytest
 from aioimaplib import IMAP4, Response
 
 from stopclock_notification.domain.inbound_decision import Outcome
-from stopclock_notification.inbound import Intake, Received, Status, Taken
 from stopclock_notification.inbound_imap import message_of, poll_once, uids_of
+from stopclock_notification.intake import Intake
+from stopclock_notification.use_cases.inbound import Received, Status, Taken
 
 RAW = b"From: ada@example.test\r\nTo: servicedesk@stopclock.local\r\n\r\nhello\r\n"
 

@@ -12,8 +12,8 @@ import aiosmtplib
 import pytest
 
 from stopclock_notification.domain.inbound_decision import Outcome
-from stopclock_notification.inbound import Received, Status, Taken
 from stopclock_notification.inbound_smtp import InboundHandler, InboundSmtpServer
+from stopclock_notification.use_cases.inbound import Received, Status, Taken
 from stopclock_shared.testing.processes import free_port
 
 DESK = "servicedesk@stopclock.local"

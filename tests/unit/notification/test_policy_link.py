@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import pytest
 
 from stopclock_notification.domain.kinds import MailKind
-from stopclock_notification.domain.planning import plan_mails
 from stopclock_notification.domain.rendering import render
 from stopclock_shared.events.types import EventType
 
@@ -18,7 +17,7 @@ BASE = "https://sla.example.test/"
 
 def _confirmation(locale: str, base: str = BASE) -> tuple[str, str]:
     ticket = f.ticket_snapshot(status="new", requester=f.person_ref(locale=locale))
-    [mail] = plan_mails(
+    [mail] = f.plan_mails(
         EventType.TICKET_CREATED.value,
         f.ticket_created(ticket),
         event_id=f.new_id(),

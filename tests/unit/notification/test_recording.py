@@ -4,11 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stopclock_notification.domain import MailKind, PlannedMail, plan_mails, render
-from stopclock_notification.service import notification_row, planned_of, split_by_preference
-from stopclock_shared.events.envelope import new_envelope
+from stopclock_notification.domain import MailKind, PlannedMail, render
+from stopclock_notification.repository import NewMail
+from stopclock_notification.use_cases.mails import split_by_preference
+from stopclock_notification.use_cases.sending import planned_of
 
 from . import factories as f
+from .fakes import stored_of
 
 NOW = datetime(2024, 5, 14, 9, 0, 1, tzinfo=UTC)
 EVENT_TIME = datetime(2024, 5, 14, 9, 0, tzinfo=UTC)
@@ -57,43 +59,24 @@ def test_a_mail_to_a_bare_address_has_no_preferences_to_honour() -> None:
     assert kept == [desk]
 
 
-def test_the_row_is_pending_due_at_once_and_keyed_for_deduplication() -> None:
-    planned = mail(MailKind.TICKET_OPENED)
-    envelope = new_envelope(
-        "stopclock.ticket.created.v1",
-        source="tests",
-        subject="t-1",
-        time=EVENT_TIME,
-        data={},
-        correlation_id="corr-1",
-    )
-    row = notification_row(planned, envelope, "[INC0000001] Hello", NOW)
-    assert row["status"] == "pending"
-    assert row["attempts"] == 0
-    assert row["next_attempt_at"] == NOW
-    assert row["dedupe_key"] == planned.dedupe_key
-    assert row["event_time"] == EVENT_TIME
-    assert row["correlation_id"] == "corr-1"
-    assert (row["kind"], row["recipient"], row["recipient_id"]) == (
-        "ticket_opened",
-        "ada@example.test",
-        "ada",
-    )
-
-
 def test_a_stored_row_renders_the_same_mail_as_the_plan_it_came_from() -> None:
-
-    [planned] = plan_mails(
+    [planned] = f.plan_mails(
         "stopclock.ticket.created.v1",
         f.ticket_created(),
         event_id="e-2",
         event_time=EVENT_TIME,
         survey_base_url=f.SURVEY_BASE_URL,
     )
-    envelope = new_envelope(
-        "stopclock.ticket.created.v1", source="tests", subject="t", time=EVENT_TIME, data={}
+    stored = stored_of(
+        NewMail(
+            planned=planned,
+            subject="ignored",
+            event_id=planned.event_id,
+            event_type="stopclock.ticket.created.v1",
+            event_time=EVENT_TIME,
+            correlation_id="c",
+            created_at=NOW,
+        )
     )
-    row = notification_row(planned, envelope, "ignored", NOW)
-    row["event_id"] = planned.event_id
-    assert planned_of(row) == planned
-    assert render(planned_of(row)) == render(planned)
+    assert planned_of(stored) == planned
+    assert render(planned_of(stored)) == render(planned)

@@ -14,20 +14,8 @@ import pytest
 from stopclock_notification.domain.kinds import ALL_KINDS, Audience, MailKind, audience
 from stopclock_notification.domain.locales import SUPPORTED_LOCALES
 from stopclock_notification.domain.planned_mail import PlannedMail
-from stopclock_notification.domain.planning import (
-    ESCALATION_MANAGER,
-    ESCALATION_NEGATIVE_FEEDBACK,
-    ESCALATION_REMINDER,
-    ESCALATION_SLA,
-    OUTAGE_DECLARED,
-    OUTAGE_RESOLVED,
-    OUTAGE_UPDATED,
-    SURVEY_REQUESTED,
-    TICKET_CREATED,
-    TICKET_STATUS_CHANGED,
-    plan_mails,
-)
 from stopclock_notification.domain.rendering import DEFAULT_TEMPLATES_DIR, render
+from stopclock_shared.events.types import EventType as T
 from stopclock_shared.links import answer_token, read_answer_token
 
 from . import factories as f
@@ -76,7 +64,7 @@ def answer_url(d: dict[str, Any]) -> str:
 
 CASES: dict[MailKind, Case] = {
     MailKind.TICKET_OPENED: Case(
-        TICKET_CREATED,
+        T.TICKET_CREATED,
         lambda loc: f.ticket_created(ticket(loc, status="new")),
         lambda d: [d["ticket"]["title"], "P2"],
         {
@@ -90,7 +78,7 @@ CASES: dict[MailKind, Case] = {
         },
     ),
     MailKind.INFO_REQUESTED: Case(
-        TICKET_STATUS_CHANGED,
+        T.TICKET_STATUS_CHANGED,
         lambda loc: f.status_changed(
             "in_progress", "waiting_on_user", ticket=ticket(loc), reason="info_requested", note=NOTE
         ),
@@ -113,7 +101,7 @@ CASES: dict[MailKind, Case] = {
         },
     ),
     MailKind.REMINDER: Case(
-        ESCALATION_REMINDER,
+        T.ESCALATION_REMINDER,
         lambda loc: f.reminder(level=1, of=2, ticket=f.waiting_ticket(requester=who(loc))),
         lambda d: [d["ticket"]["title"], answer_url(d)],
         {
@@ -132,7 +120,7 @@ CASES: dict[MailKind, Case] = {
         },
     ),
     MailKind.USER_RESPONSE_RECEIVED: Case(
-        TICKET_STATUS_CHANGED,
+        T.TICKET_STATUS_CHANGED,
         lambda loc: f.status_changed(
             "waiting_on_user", "in_progress", ticket=ticket(loc), reason="requester_answered"
         ),
@@ -143,7 +131,7 @@ CASES: dict[MailKind, Case] = {
         },
     ),
     MailKind.RESOLVED: Case(
-        TICKET_STATUS_CHANGED,
+        T.TICKET_STATUS_CHANGED,
         lambda loc: f.status_changed(
             "in_progress", "resolved", ticket=ticket(loc, resolution=RESOLUTION)
         ),
@@ -154,7 +142,7 @@ CASES: dict[MailKind, Case] = {
         },
     ),
     MailKind.CLOSED: Case(
-        TICKET_STATUS_CHANGED,
+        T.TICKET_STATUS_CHANGED,
         lambda loc: f.status_changed("resolved", "closed", ticket=ticket(loc)),
         lambda d: [d["ticket"]["title"]],
         {
@@ -163,19 +151,19 @@ CASES: dict[MailKind, Case] = {
         },
     ),
     MailKind.SLA_WARNING: Case(
-        ESCALATION_SLA,
+        T.ESCALATION_SLA,
         lambda loc: f.sla_escalation("warning", ticket=ticket(loc)),
         lambda d: [d["ticket"]["requester"]["email"]],
         {"en": ["75%", "resolution"], "fr": ["75 %", "résolution"]},
     ),
     MailKind.SLA_BREACHED: Case(
-        ESCALATION_SLA,
+        T.ESCALATION_SLA,
         lambda loc: f.sla_escalation("breach", ticket=ticket(loc)),
         lambda d: [d["ticket"]["requester"]["email"]],
         {"en": ["missed", "longer than we promised"], "fr": ["dépassé", "avions promis"]},
     ),
     MailKind.MANAGER_ESCALATION: Case(
-        ESCALATION_MANAGER,
+        T.ESCALATION_MANAGER,
         lambda loc: f.manager_escalation(ticket=f.waiting_ticket(), manager=who(loc)),
         lambda d: [d["ticket"]["requester"]["name"], d["ticket"]["title"]],
         {
@@ -192,19 +180,19 @@ CASES: dict[MailKind, Case] = {
         },
     ),
     MailKind.SURVEY_INVITATION: Case(
-        SURVEY_REQUESTED,
+        T.SURVEY_REQUESTED,
         lambda loc: f.survey_requested(ticket=ticket(loc)),
         rating_urls,
         {"en": ["cost you time", "not resolved"], "fr": ["perdre du temps", "n'est pas résolu"]},
     ),
     MailKind.NEGATIVE_FEEDBACK: Case(
-        ESCALATION_NEGATIVE_FEEDBACK,
+        T.ESCALATION_NEGATIVE_FEEDBACK,
         lambda loc: f.negative_feedback(comment=COMMENT),
         lambda d: [COMMENT, d["ticket"]["requester"]["name"]],
         {"en": ["2 out of 5", "reopened"], "fr": ["2 sur 5", "rouvert"]},
     ),
     MailKind.OUTAGE_NOTICE: Case(
-        OUTAGE_DECLARED,
+        T.OUTAGE_DECLARED,
         lambda loc: f.outage_event(subscribers=[who(loc)], message=OUTAGE_MESSAGE),
         lambda d: [d["outage"]["title"], OUTAGE_MESSAGE],
         {
@@ -213,13 +201,13 @@ CASES: dict[MailKind, Case] = {
         },
     ),
     MailKind.OUTAGE_UPDATE: Case(
-        OUTAGE_UPDATED,
+        T.OUTAGE_UPDATED,
         lambda loc: f.outage_event(subscribers=[who(loc)], message=OUTAGE_MESSAGE),
         lambda d: [d["outage"]["title"], OUTAGE_MESSAGE],
         {"en": ["sorry", "Next update"], "fr": ["désolés", "Prochaine nouvelle"]},
     ),
     MailKind.OUTAGE_RESOLVED: Case(
-        OUTAGE_RESOLVED,
+        T.OUTAGE_RESOLVED,
         lambda loc: f.outage_event(
             subscribers=[who(loc)], message=OUTAGE_MESSAGE, resolved_at="2024-05-14T09:00:00Z"
         ),
@@ -238,7 +226,7 @@ KIND_LOCALES = [
 def planned(kind: MailKind, locale: str) -> tuple[PlannedMail, dict[str, Any]]:
     case = CASES[kind]
     data = case.make(locale)
-    mails = plan_mails(
+    mails = f.plan_mails(
         case.event_type,
         data,
         event_id=f.new_id(),
@@ -402,8 +390,8 @@ def test_times_are_shown_in_the_recipients_time_zone(locale: str, shown: str) ->
 def test_a_reminder_says_what_happens_without_an_answer(next_step: str, promised: str) -> None:
     requester = f.person_ref(manager_name="Charles Babbage", timezone="UTC")
     data = f.reminder(next_step=next_step, ticket=f.waiting_ticket(requester=requester))
-    [mail] = plan_mails(
-        ESCALATION_REMINDER,
+    [mail] = f.plan_mails(
+        T.ESCALATION_REMINDER,
         data,
         event_id="e",
         event_time=datetime(2024, 5, 14, tzinfo=UTC),
@@ -425,8 +413,8 @@ def test_a_reminder_says_what_happens_without_an_answer(next_step: str, promised
 )
 def test_the_waiting_reason_decides_what_we_ask(reason: str, heading: str) -> None:
     data = f.status_changed("in_progress", "waiting_on_user", reason=reason, note="Hi")
-    [mail] = plan_mails(
-        TICKET_STATUS_CHANGED,
+    [mail] = f.plan_mails(
+        T.TICKET_STATUS_CHANGED,
         data,
         event_id="e",
         event_time=datetime(2024, 5, 14, tzinfo=UTC),
@@ -443,8 +431,8 @@ def test_a_resolution_for_lack_of_response_says_so_and_how_to_reopen() -> None:
     data = f.status_changed(
         "waiting_on_user", "resolved", reason="no_response", note="No answer after 2 reminders."
     )
-    [mail] = plan_mails(
-        TICKET_STATUS_CHANGED,
+    [mail] = f.plan_mails(
+        T.TICKET_STATUS_CHANGED,
         data,
         event_id="e",
         event_time=datetime(2024, 5, 14, tzinfo=UTC),
@@ -592,19 +580,19 @@ ONE_CLICK = {
 }
 
 
-@pytest.mark.parametrize("event_type", [TICKET_STATUS_CHANGED, ESCALATION_REMINDER])
+@pytest.mark.parametrize("event_type", [T.TICKET_STATUS_CHANGED, T.ESCALATION_REMINDER])
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_a_fix_to_check_has_one_click_yes_and_no_links_in_both_parts(
     locale: str, event_type: str
 ) -> None:
     ticket = f.waiting_ticket("user_validation", requester=who(locale))
-    if event_type == TICKET_STATUS_CHANGED:
+    if event_type == T.TICKET_STATUS_CHANGED:
         data = f.status_changed(
             "in_progress", "waiting_on_user", ticket=ticket, reason="user_validation"
         )
     else:
         data = f.reminder(ticket=ticket)
-    [mail] = plan_mails(
+    [mail] = f.plan_mails(
         event_type,
         data,
         event_id="e",
@@ -634,8 +622,8 @@ def test_a_question_without_a_named_wait_still_says_how_to_reply(locale: str) ->
     data = f.status_changed(
         "in_progress", "waiting_on_user", ticket=ticket, reason="info_requested"
     )
-    [mail] = plan_mails(
-        TICKET_STATUS_CHANGED,
+    [mail] = f.plan_mails(
+        T.TICKET_STATUS_CHANGED,
         data,
         event_id="e",
         event_time=datetime(2024, 5, 14, tzinfo=UTC),
@@ -663,8 +651,8 @@ def test_the_confirmation_of_a_mail_says_we_opened_the_ticket_from_it(
 ) -> None:
     ticket = f.ticket_snapshot(status="new", requester=who(locale))
     data = f.ticket_created(ticket, channel="email", source_message_id="<m-1@mail.example.test>")
-    [mail] = plan_mails(
-        TICKET_CREATED,
+    [mail] = f.plan_mails(
+        T.TICKET_CREATED,
         data,
         event_id="e",
         event_time=datetime(2024, 5, 14, tzinfo=UTC),
@@ -705,8 +693,8 @@ def test_a_fix_the_requester_confirmed_thanks_them(locale: str, said: str) -> No
     data = f.status_changed(
         "waiting_on_user", "resolved", ticket=ticket, reason="confirmed_by_requester"
     )
-    [mail] = plan_mails(
-        TICKET_STATUS_CHANGED,
+    [mail] = f.plan_mails(
+        T.TICKET_STATUS_CHANGED,
         data,
         event_id="e",
         event_time=datetime(2024, 5, 14, tzinfo=UTC),

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from stopclock_shared.events.envelope import Envelope, new_envelope
-from stopclock_shared.events.models import (
+from stopclock_shared.events.tickets import (
     TicketCommented,
     TicketCreated,
     TicketPriorityChanged,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from stopclock_shared.business_time import add_business_seconds, calendar_from_spec
-from stopclock_sla.builtins import ALWAYS, ALWAYS_SPEC, DEFAULT_ORDER, default_policy_specs
 from stopclock_sla.domain import PolicyMatch, SlaPolicy, Target, match_policy, policy_from_spec
+from stopclock_sla.domain.defaults import ALWAYS, ALWAYS_SPEC, DEFAULT_ORDER, default_policy_specs
 
 DEFAULTS = [
     policy_from_spec(name, spec, version=1, calendars={"24x7"})

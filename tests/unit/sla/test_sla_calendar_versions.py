@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stopclock_sla.domain import PolicyMatch, SlaPolicy, Target
-from stopclock_sla.versions import NAME_PATTERN, calendar_key, is_valid_name, pin_policy, split_key
+from stopclock_sla.domain.calendar_pins import (
+    NAME_PATTERN,
+    calendar_key,
+    is_valid_name,
+    pin_policy,
+    split_key,
+)
 
 names = st.from_regex(NAME_PATTERN, fullmatch=True)
 

@@ -541,11 +541,12 @@ def test_the_read_view_has_the_api_fields() -> None:
 def test_event_payloads_carry_the_clock_figures() -> None:
     state = opened()
     _, events = state.fire(CALENDARS, hours(2.5))
-    data = events[0].to_data()
-    assert data["fraction"] == 0.5
-    assert data["at"] == hours(2).isoformat()
-    assert data["elapsed_seconds"] == 2.0 * HOUR
-    assert data["due_at"] == hours(4).isoformat()
+    warning = events[0]
+    assert isinstance(warning, SlaWarning)
+    assert warning.fraction == 0.5
+    assert warning.at == hours(2)
+    assert warning.elapsed_seconds == 2.0 * HOUR
+    assert warning.due_at == hours(4)
 
 
 def test_a_clock_paused_exactly_at_its_deadline_is_due_at_the_pause() -> None:

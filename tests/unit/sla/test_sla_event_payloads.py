@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sla_edge_builders import TICKET_ID, snapshot
+from sla_edge_builders import TICKET_ID, snapshot, ticket_of
 
+from stopclock_shared.events.sla import SlaClockEvent
 from stopclock_shared.events.types import EventType
 from stopclock_sla.domain import (
     SlaBreached,
@@ -19,7 +20,7 @@ from stopclock_sla.domain import (
     SlaStarted,
     SlaWarning,
 )
-from stopclock_sla.sla_events import calendar_envelope, published_type, sla_envelope
+from stopclock_sla.events import calendar_envelope, published_type, sla_envelope
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 DUE = T0 + timedelta(hours=4)
@@ -55,12 +56,12 @@ def test_a_retargeting_is_not_published() -> None:
         **COMMON, state="running", at=T0, previous_policy="p4", previous_version=1
     )
     assert published_type(event) is None
-    assert sla_envelope(event, snapshot(3, T0)) is None
+    assert sla_envelope(event, ticket_of(snapshot(3, T0))) is None
 
 
 def test_a_breach_envelope_carries_the_ticket_and_happens_at_the_deadline() -> None:
     event = SlaBreached(**COMMON, state="breached", at=DUE, breached_at=DUE)
-    ticket = snapshot(3, T0)
+    ticket = ticket_of(snapshot(3, T0))
     env = sla_envelope(event, ticket)
     assert env is not None
     assert (env.type, env.subject, env.time, env.source) == (
@@ -70,24 +71,25 @@ def test_a_breach_envelope_carries_the_ticket_and_happens_at_the_deadline() -> N
         "stopclock/sla",
     )
     assert env.data["ticket_number"] == "INC0000042"
-    assert env.data["ticket"] == ticket
-    assert env.data["breached_at"] == DUE.isoformat() == env.data["due_at"]
+    assert env.data["ticket"] == ticket.model_dump(mode="json")
+    assert datetime.fromisoformat(env.data["breached_at"]) == DUE
+    assert env.data["breached_at"] == env.data["due_at"]
     expected = {"ticket_id", "ticket_number", "policy", "target", "state", "due_at", "started_at"}
     assert expected | {"elapsed_seconds", "breached_at", "ticket"} <= set(env.data)
 
 
 def test_a_warning_envelope_says_which_fraction() -> None:
     event = SlaWarning(**COMMON, state="running", at=T0, fraction=0.75)
-    env = sla_envelope(event, snapshot(3, T0))
+    env = sla_envelope(event, ticket_of(snapshot(3, T0)))
     assert env is not None
     assert env.data["fraction"] == 0.75
     assert "breached_at" not in env.data
 
 
 def test_a_caused_event_keeps_the_correlation_of_the_ticket_event() -> None:
-    cause = sla_envelope(SlaMet(**COMMON, state="met", at=T0), snapshot(3, T0))
+    cause = sla_envelope(SlaMet(**COMMON, state="met", at=T0), ticket_of(snapshot(3, T0)))
     assert cause is not None
-    env = sla_envelope(SlaMet(**COMMON, state="met", at=T0), snapshot(3, T0), cause)
+    env = sla_envelope(SlaMet(**COMMON, state="met", at=T0), ticket_of(snapshot(3, T0)), cause)
     assert env is not None
     assert (env.causationid, env.correlationid) == (cause.id, cause.correlationid)
 
@@ -97,4 +99,13 @@ def test_a_calendar_update_has_exactly_name_spec_and_updated_at() -> None:
     env = calendar_envelope("office", spec, T0)
     assert env.type == "stopclock.sla.calendar_updated.v1"
     assert env.subject == "office"
-    assert env.data == {"name": "office", "spec": spec, "updated_at": T0.isoformat()}
+    assert set(env.data) == {"name", "spec", "updated_at"}
+    assert (env.data["name"], env.data["spec"]) == ("office", spec)
+    assert datetime.fromisoformat(env.data["updated_at"]) == T0
+
+
+def test_optional_members_are_absent_unless_they_have_a_value() -> None:
+    env = sla_envelope(SlaStarted(**COMMON, state="running", at=T0), ticket_of(snapshot(3, T0)))
+    assert env is not None
+    assert not {"fraction", "breached_at"} & set(env.data)
+    assert SlaClockEvent.model_validate(env.data).ticket.number == "INC0000042"

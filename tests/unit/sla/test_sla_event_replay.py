@@ -9,7 +9,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sla_edge_builders import commented, created, priority_changed, status_changed
+from sla_edge_builders import (
+    commented,
+    created,
+    priority_changed,
+    snapshot,
+    status_changed,
+    ticket_of,
+)
 
 from stopclock_shared.business_time import Calendar
 from stopclock_shared.events.envelope import Envelope
@@ -23,8 +30,8 @@ from stopclock_sla.domain import (
     match_policy,
     start_clocks,
 )
-from stopclock_sla.sla_events import sla_envelope
-from stopclock_sla.ticket_facts import (
+from stopclock_sla.events import sla_envelope
+from stopclock_sla.facts_from_events import (
     comment_fact,
     created_facts,
     priority_fact,
@@ -33,6 +40,7 @@ from stopclock_sla.ticket_facts import (
 
 T0 = datetime(2026, 3, 27, 16, 5, tzinfo=UTC)  # a Friday before the Paris DST change
 OFFICE = Calendar.weekly("office@2", "Europe/Paris", {d: [("09:00", "18:00")] for d in range(5)})
+TICKET = ticket_of(snapshot(1, T0))
 CALENDARS = {"24x7@1": Calendar.always(), "office@2": OFFICE}
 POLICIES = [
     SlaPolicy(
@@ -111,7 +119,7 @@ def through_the_database(state: TicketClocks) -> TicketClocks:
 def published(events: list[SlaEvent]) -> list[tuple[str, str, datetime, Any]]:
     out = []
     for e in events:
-        env = sla_envelope(e, {"number": "INC1"})
+        env = sla_envelope(e, TICKET)
         if env is not None:
             out.append((env.type, e.target, env.time, env.data.get("fraction")))
     return sorted(out)

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
-from stopclock_sla.builtins import ALWAYS_SPEC, default_policy_specs
 from stopclock_sla.domain import SlaPolicy, policy_from_spec
+from stopclock_sla.domain.defaults import ALWAYS_SPEC, default_policy_specs
 from stopclock_sla.domain.policy import PolicyMatch, Target
 from stopclock_sla.policy_page import PAGES, policy_views
+from stopclock_sla.use_cases import PublishedPolicies
 
 OFFICE: dict[str, Any] = {
     "timezone": "Europe/Paris",
     "week": {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
     "holidays": {"country": "FR"},
 }
-CALENDARS = {"24x7": ALWAYS_SPEC, "office": OFFICE}
+CALENDARS: dict[str, Mapping[str, object]] = {"24x7": ALWAYS_SPEC, "office": OFFICE}
 TAG = re.compile(r"<[^>]+>")
 
 
@@ -46,7 +48,7 @@ def _p1_office(order: int = 10) -> SlaPolicy:
 
 
 def _page(policies: list[SlaPolicy], locale: str) -> str:
-    views = policy_views(policies, CALENDARS, locale)
+    views = policy_views(PublishedPolicies(policies, CALENDARS), locale)
     return PAGES.html(
         "policy.html.j2",
         locale,
@@ -82,12 +84,12 @@ def _visible(page: str) -> str:
 def test_each_target_reads_in_human_units_on_its_hours(
     locale: str, resolution: str, first: str
 ) -> None:
-    [view] = policy_views([_p1_office()], CALENDARS, locale)
+    [view] = policy_views(PublishedPolicies([_p1_office()], CALENDARS), locale)
     assert [t.sentence for t in view.targets] == [first, resolution]
 
 
 def test_a_target_narrowed_to_some_reasons_lists_only_those() -> None:
-    [view] = policy_views([_p1_office()], CALENDARS, "en")
+    [view] = policy_views(PublishedPolicies([_p1_office()], CALENDARS), "en")
     first, resolution = view.targets
     assert first.stops == ["we have asked you for information"]
     assert resolution.stops == [
@@ -99,7 +101,7 @@ def test_a_target_narrowed_to_some_reasons_lists_only_those() -> None:
 
 def test_policies_are_listed_in_the_order_matching_tries_them() -> None:
     defaults = [_policy(n, s) for n, s in default_policy_specs().items()]
-    views = policy_views([*defaults, _p1_office(order=5)], CALENDARS, "en")
+    views = policy_views(PublishedPolicies([*defaults, _p1_office(order=5)], CALENDARS), "en")
     assert [v.name for v in views] == [
         "p1-office",
         "default-p1",

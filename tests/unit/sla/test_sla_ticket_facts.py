@@ -8,7 +8,7 @@ import pytest
 from sla_edge_builders import commented, created, priority_changed, status_changed
 
 from stopclock_sla.domain import PolicyMatch, SlaPolicy, Target
-from stopclock_sla.ticket_facts import (
+from stopclock_sla.facts_from_events import (
     adopted_facts,
     comment_fact,
     created_facts,

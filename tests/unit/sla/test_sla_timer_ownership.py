@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,9 +15,10 @@ from hypothesis import strategies as st
 
 from stopclock_shared.timers import Timer
 from stopclock_sla import repository
-from stopclock_sla.catalog import Catalog
 from stopclock_sla.timer_notes import TimerNote
 from stopclock_sla.timers import SlaTimers
+from stopclock_sla.use_cases import Saved
+from stopclock_sla.version_cache import VersionCache
 from stopclock_sla.watermarks import Watermarks
 
 TOPIC = "tickets.events"
@@ -49,7 +51,7 @@ def replica(
         engine=cast(Any, None),
         sessionmaker=cast(Any, session),
         outbox=cast(Any, None),
-        catalog=Catalog(),
+        cache=VersionCache(),
         tickets_topic=TOPIC,
         events_topic="sla.events",
         marks=Watermarks(grace=1.0, outage_grace=5.0),
@@ -71,7 +73,7 @@ async def test_an_assignment_loads_the_timers_of_the_assigned_partitions_only(
     timers, _ = replica(monkeypatch, [("a", 0, T0), ("b", 1, T0), ("c", 2, T0)])
     await timers.on_assigned(tps(0, 2) | {TopicPartition("other.topic", 1)})
     assert timers.owned == {0, 2}
-    assert (timers.wheel.due_of("a"), timers.wheel.due_of("b")) == (T0.timestamp(), None)
+    assert (timers.due_of("a"), timers.due_of("b")) == (T0.timestamp(), None)
     assert len(timers) == 2
 
 
@@ -82,7 +84,7 @@ async def test_a_new_assignment_replaces_the_partitions_owned_before(
     await timers.on_assigned(tps(0))
     await timers.on_assigned(tps(1))  # e.g. a consumer restarted without a revocation
     assert timers.owned == {1}
-    assert (timers.wheel.due_of("a"), timers.wheel.due_of("b")) == (None, T0.timestamp())
+    assert (timers.due_of("a"), timers.due_of("b")) == (None, T0.timestamp())
 
 
 async def test_a_revocation_drops_the_timers_of_those_partitions(
@@ -92,8 +94,8 @@ async def test_a_revocation_drops_the_timers_of_those_partitions(
     await timers.on_assigned(tps(0, 1))
     await timers.on_revoked(tps(1))
     assert timers.owned == {0}
-    assert timers.wheel.due_of("b") is None
-    assert timers.wheel.due_of("a") == T0.timestamp()
+    assert timers.due_of("b") is None
+    assert timers.due_of("a") == T0.timestamp()
 
 
 async def test_a_note_schedules_a_ticket_of_an_owned_partition_and_cancels_otherwise(
@@ -104,10 +106,10 @@ async def test_a_note_schedules_a_ticket_of_an_owned_partition_and_cancels_other
     later = T0 + timedelta(minutes=5)
     timers._on_note(None, 0, repository.TIMERS_CHANNEL, note("mine", 3, later))
     timers._on_note(None, 0, repository.TIMERS_CHANNEL, note("theirs", 4, later))
-    assert timers.wheel.due_of("mine") == later.timestamp()
-    assert timers.wheel.due_of("theirs") is None
+    assert timers.due_of("mine") == later.timestamp()
+    assert timers.due_of("theirs") is None
     timers._on_note(None, 0, repository.TIMERS_CHANNEL, note("mine", 3, None))
-    assert timers.wheel.due_of("mine") is None
+    assert timers.due_of("mine") is None
 
 
 async def test_a_change_committed_while_the_timers_load_is_not_undone_by_the_load(
@@ -119,7 +121,7 @@ async def test_a_change_committed_while_the_timers_load_is_not_undone_by_the_loa
         None, 0, repository.TIMERS_CHANNEL, note("t", 0, closer)
     )
     await timers.on_assigned(tps(0))
-    assert timers.wheel.due_of("t") == closer.timestamp()
+    assert timers.due_of("t") == closer.timestamp()
 
 
 async def test_a_malformed_note_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,7 +162,7 @@ def known_until(timers: SlaTimers, partition: int, until: datetime) -> None:
 
 
 class Fired:
-    """Stands in for the database work of firing: records the batches started."""
+    """Stands in for the database work of firing: records the batches handed to workers."""
 
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
@@ -171,8 +173,18 @@ class Fired:
 
 def firing(monkeypatch: pytest.MonkeyPatch, timers: SlaTimers) -> Fired:
     fired = Fired()
-    monkeypatch.setattr(timers, "_start_batch", fired.start)
+    monkeypatch.setattr(timers, "dispatch", fired.start)
     return fired
+
+
+async def fall_due(timers: SlaTimers, *due: Timer) -> None:
+    """Committed changes that are already due, then the timer loop runs once over them."""
+    for t in due:
+        timers.settle([Saved(str(t.key), t.partition, t.due_at, (), "")])
+    task = asyncio.create_task(timers.run())
+    await asyncio.sleep(0.05)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_a_due_timer_past_its_partitions_mark_is_held_until_the_mark_passes_it(
@@ -183,8 +195,7 @@ async def test_a_due_timer_past_its_partitions_mark_is_held_until_the_mark_passe
     await timers.on_assigned(tps(0, 1))
     known_until(timers, 0, T0 - timedelta(seconds=1))
     known_until(timers, 1, T0 + timedelta(seconds=1))
-    due = [Timer("held", T0.timestamp(), 0), Timer("ready", T0.timestamp(), 1)]
-    await timers._fire(due)
+    await fall_due(timers, Timer("held", T0.timestamp(), 0), Timer("ready", T0.timestamp(), 1))
     assert fired.batches == [["ready"]]
     assert set(timers.held) == {"held"}
     assert len(timers) == 1
@@ -203,7 +214,7 @@ async def test_a_partition_without_a_mark_holds_its_timers_and_reads_decide_noth
     timers, _ = replica(monkeypatch)
     fired = firing(monkeypatch, timers)
     await timers.on_assigned(tps(0))  # just assigned: nothing known of the partition yet
-    await timers._fire([Timer("t", T0.timestamp(), 0)])
+    await fall_due(timers, Timer("t", T0.timestamp(), 0))
     assert fired.batches == []
     assert timers.horizon(0, T0) is None
     known_until(timers, 0, T0 + timedelta(seconds=2))
@@ -221,7 +232,7 @@ async def test_a_newer_schedule_or_a_revocation_forgets_a_held_timer(
     timers, _ = replica(monkeypatch)
     firing(monkeypatch, timers)
     await timers.on_assigned(tps(0, 1))
-    await timers._fire([Timer("paused", T0.timestamp(), 0), Timer("moved", T0.timestamp(), 1)])
+    await fall_due(timers, Timer("paused", T0.timestamp(), 0), Timer("moved", T0.timestamp(), 1))
     assert set(timers.held) == {"paused", "moved"}
     timers._on_note(None, 0, repository.TIMERS_CHANNEL, note("paused", 0, None))  # a pause
     assert set(timers.held) == {"moved"}

@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stopclock_survey.domain.errors import AlreadyAnswered, FieldError, InvalidAnswer, SurveyExpired
+from stopclock_shared.errors import FieldError
+from stopclock_survey.domain.errors import AlreadyAnswered, InvalidAnswer, SurveyExpired
 from stopclock_survey.domain.survey import (
     MAX_COMMENT_LENGTH,
     NegativeFeedbackGiven,
@@ -122,3 +123,24 @@ def test_an_unanswered_survey_expires_at_its_expiry_time() -> None:
 def test_an_answered_survey_never_expires() -> None:
     answered, _ = answer(a_survey(), rating=4, resolved=True, comment="", now=LATER)
     assert expire(answered, SENT + timedelta(days=100)) == answered
+
+
+@pytest.mark.parametrize(
+    ("rating", "resolved", "fields"),
+    [
+        (None, True, ["rating"]),
+        (4, None, ["resolved"]),
+        (None, None, ["rating", "resolved"]),
+    ],
+)
+def test_a_field_the_form_left_out_is_named_in_form_order(
+    rating: int | None, resolved: bool | None, fields: list[str]
+) -> None:
+    with pytest.raises(InvalidAnswer) as refused:
+        answer(a_survey(), rating=rating, resolved=resolved, comment="", now=LATER)
+    assert [e.field for e in refused.value.errors] == fields
+
+
+def test_a_closed_survey_is_refused_before_its_fields_are_checked() -> None:
+    with pytest.raises(SurveyExpired):
+        answer(a_survey(), rating=None, resolved=None, comment="", now=SENT + timedelta(days=15))

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stopclock_shared.errors import Invalid
 from stopclock_ticket.domain import (
     Actor,
-    FieldError,
     Impact,
     InvalidTransition,
     Role,
@@ -118,18 +118,18 @@ def test_waiting_on_user_records_its_reason(reason: WaitingReason) -> None:
 
 @pytest.mark.parametrize("reason", [None, "", "lunch_break", "INFO_REQUESTED"])
 def test_waiting_on_user_refuses_a_missing_or_unknown_reason(reason: str | None) -> None:
-    with pytest.raises(FieldError) as refused:
+    with pytest.raises(Invalid) as refused:
         transition(state_in(S.IN_PROGRESS), S.WAITING_ON_USER, reason, None, AGENT, NOW)
-    assert refused.value.field == "reason"
-    assert "info_requested" in refused.value.message
+    assert refused.value.errors[0].field == "reason"
+    assert "info_requested" in refused.value.errors[0].message
 
 
 @pytest.mark.parametrize("to", [S.IN_PROGRESS, S.RESOLVED, S.CANCELLED])
 def test_reason_is_refused_outside_waiting_on_user(to: Status) -> None:
     _, resolution = valid_fields(to)
-    with pytest.raises(FieldError) as refused:
+    with pytest.raises(Invalid) as refused:
         transition(state_in(S.WAITING_ON_USER), to, "info_requested", resolution, AGENT, NOW)
-    assert refused.value.field == "reason"
+    assert refused.value.errors[0].field == "reason"
 
 
 @pytest.mark.parametrize("to", [S.IN_PROGRESS, S.RESOLVED, S.CANCELLED])
@@ -164,16 +164,16 @@ def test_waiting_again_after_an_answer_is_a_new_wait() -> None:
 
 @pytest.mark.parametrize("resolution", [None, "", "   \n"])
 def test_resolving_requires_a_resolution_note(resolution: str | None) -> None:
-    with pytest.raises(FieldError) as refused:
+    with pytest.raises(Invalid) as refused:
         transition(state_in(S.IN_PROGRESS), S.RESOLVED, None, resolution, AGENT, NOW)
-    assert refused.value.field == "resolution"
+    assert refused.value.errors[0].field == "resolution"
 
 
 @pytest.mark.parametrize("to", [S.CLOSED, S.IN_PROGRESS])
 def test_resolution_is_refused_outside_resolving(to: Status) -> None:
-    with pytest.raises(FieldError) as refused:
+    with pytest.raises(Invalid) as refused:
         transition(state_in(S.RESOLVED), to, None, "another note", AGENT, NOW)
-    assert refused.value.field == "resolution"
+    assert refused.value.errors[0].field == "resolution"
 
 
 def test_resolving_stamps_resolved_at_and_keeps_the_trimmed_resolution() -> None:
@@ -241,9 +241,9 @@ def test_a_service_actor_resolves_a_waiting_ticket_for_lack_of_response() -> Non
 
 
 def test_an_unknown_target_status_is_a_field_error() -> None:
-    with pytest.raises(FieldError) as refused:
+    with pytest.raises(Invalid) as refused:
         transition(state_in(S.NEW), "done", None, None, AGENT, NOW)  # type: ignore[arg-type]
-    assert refused.value.field == "to"
+    assert refused.value.errors[0].field == "to"
 
 
 def test_a_naive_now_is_a_programming_error() -> None:

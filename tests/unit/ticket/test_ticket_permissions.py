@@ -4,10 +4,10 @@ from itertools import product
 
 import pytest
 
+from stopclock_shared.errors import Forbidden
 from stopclock_ticket.domain import (
     REQUESTER_ANSWERED,
     Actor,
-    Forbidden,
     Impact,
     InvalidTransition,
     Role,
@@ -18,6 +18,7 @@ from stopclock_ticket.domain import (
     Visibility,
     WaitingReason,
     allowed_transitions,
+    may_act_for,
     may_comment,
     may_see_comment,
     may_see_ticket,
@@ -170,3 +171,19 @@ def test_an_answer_to_a_ticket_not_waiting_is_refused(status: Status) -> None:
     with pytest.raises(InvalidTransition) as refused:
         requester_answered(state_in(status), OWNER, NOW)
     assert refused.value.allowed == allowed_transitions(status)
+
+
+@pytest.mark.parametrize(
+    ("actor", "person_id", "expected"),
+    [
+        (OWNER, "req-1", True),
+        (OWNER, "req-2", False),
+        (STRANGER, "req-1", False),
+        *[(staff, "anyone", True) for staff in STAFF],
+    ],
+    ids=str,
+)
+def test_staff_act_for_anyone_and_anyone_else_for_themselves(
+    actor: Actor, person_id: str, expected: bool
+) -> None:
+    assert may_act_for(actor, person_id) is expected

@@ -16,6 +16,8 @@ from enum import StrEnum
 
 
 class Decision(StrEnum):
+    """The final step of a ladder whose requester never answered."""
+
     ESCALATE_TO_MANAGER = "escalate_to_manager"
     # No manager on record: the desk manager is told instead, and told why.
     ESCALATE_TO_DESK_MANAGER = "escalate_to_desk_manager"
@@ -43,7 +45,7 @@ def decide_final(
     """Apply the manager-escalation rule.
 
     ``unanswered_episodes_in_window`` must already include the episode being
-    decided (it is unanswered at that point) unless it is ``away``; see ``timers.fire``.
+    decided (it is unanswered at that point) unless it is ``away``; see ``ladder.fire``.
     """
     if away:
         return Decision.AUTO_RESOLVE

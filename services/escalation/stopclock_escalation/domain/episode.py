@@ -34,6 +34,9 @@ from enum import StrEnum
 from stopclock_escalation.domain.policy import EscalationPolicy
 from stopclock_escalation.domain.schedule import final_time, reminder_times
 from stopclock_shared.business_time import Calendar
+from stopclock_shared.events.vocabulary import REQUESTER_ANSWERED, Status
+
+WAITING = Status.WAITING_ON_USER  # the ticket status that opens an episode
 
 
 class EpisodeState(StrEnum):
@@ -44,9 +47,7 @@ class EpisodeState(StrEnum):
     CLOSED_BY_OTHER = "closed_by_other"
 
 
-UNANSWERED_STATES: frozenset[EpisodeState] = frozenset(
-    {EpisodeState.ESCALATED_TO_MANAGER, EpisodeState.AUTO_RESOLVED}
-)
+UNANSWERED_STATES = frozenset({EpisodeState.ESCALATED_TO_MANAGER, EpisodeState.AUTO_RESOLVED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,12 @@ def start_episode(
         reminders_at=tuple(reminder_times(policy, cal, started_at)),
         final_at=final_time(policy, cal, started_at),
     )
+
+
+def answered_by_requester(reason: str | None, actor_id: str | None, requester_id: str) -> bool:
+    """Whether a ticket leaving ``waiting_on_user`` is the requester's answer (else the
+    desk ended the wait itself)."""
+    return reason == REQUESTER_ANSWERED or (actor_id is not None and actor_id == requester_id)
 
 
 def answer(episode: WaitingEpisode, at: datetime) -> WaitingEpisode:

@@ -8,10 +8,11 @@ gives must equal the ticket's, and among the matching policies the lowest
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from stopclock_escalation.domain.errors import FieldError
+from stopclock_shared.errors import FieldError
 
 ALWAYS_CALENDAR = "24x7"  # exists everywhere (API.md, SLA service)
 TICKET_TYPES: frozenset[str] = frozenset({"incident", "service_request"})
@@ -76,6 +77,49 @@ def match_policy(
     """The policy for a ticket: lowest ``order`` among the matching ones, then name; or None."""
     matching = [p for p in policies if p.matches(ticket_type, priority, service)]
     return min(matching, key=lambda p: (p.order, p.name), default=None)
+
+
+def policy_from_spec(name: str, spec: Mapping[str, Any]) -> EscalationPolicy:
+    """A policy from its JSON form (the PUT body, as stored and as an episode keeps it)."""
+    match = spec.get("match") or {}
+    rule = spec.get("manager_escalation") or {}
+    return EscalationPolicy(
+        name=name,
+        match=PolicyMatch(
+            type=match.get("type"), priority=match.get("priority"), service=match.get("service")
+        ),
+        order=int(spec["order"]),
+        reminders=tuple(int(s) for s in spec["reminders"]),
+        final_grace_seconds=int(spec["final_grace_seconds"]),
+        calendar=str(spec["calendar"]),
+        desk_manager_email=str(spec["desk_manager_email"]),
+        manager_escalation=ManagerEscalationRule(
+            requires_work_blocked=bool(rule.get("requires_work_blocked", True)),
+            min_unresponsive_episodes=int(rule.get("min_unresponsive_episodes", 2)),
+            window_days=int(rule.get("window_days", 90)),
+        ),
+    )
+
+
+def policy_to_spec(policy: EscalationPolicy) -> dict[str, Any]:
+    """The JSON form of a policy, without its name."""
+    return {
+        "match": {
+            "type": policy.match.type,
+            "priority": policy.match.priority,
+            "service": policy.match.service,
+        },
+        "order": policy.order,
+        "reminders": list(policy.reminders),
+        "final_grace_seconds": policy.final_grace_seconds,
+        "calendar": policy.calendar,
+        "manager_escalation": {
+            "requires_work_blocked": policy.manager_escalation.requires_work_blocked,
+            "min_unresponsive_episodes": policy.manager_escalation.min_unresponsive_episodes,
+            "window_days": policy.manager_escalation.window_days,
+        },
+        "desk_manager_email": policy.desk_manager_email,
+    }
 
 
 def is_plausible_email(address: str) -> bool:

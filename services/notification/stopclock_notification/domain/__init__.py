@@ -4,7 +4,6 @@ No I/O here except reading the Jinja2 templates shipped with the package.
 """
 
 from stopclock_notification.domain.backoff import backoff_seconds
-from stopclock_notification.domain.event_data import MalformedEventData
 from stopclock_notification.domain.kinds import (
     ALL_KINDS,
     MANDATORY_KINDS,
@@ -15,7 +14,7 @@ from stopclock_notification.domain.kinds import (
 )
 from stopclock_notification.domain.message_id import message_id_for
 from stopclock_notification.domain.planned_mail import PlannedMail
-from stopclock_notification.domain.planning import MAILED_EVENT_TYPES, plan_mails
+from stopclock_notification.domain.planning import MAILED_EVENT_TYPES, Desk, MailedEvent, plan_mails
 from stopclock_notification.domain.rendering import RenderedMail, render
 from stopclock_notification.domain.retry import AfterFailure, Failure, after_failure
 
@@ -25,9 +24,10 @@ __all__ = [
     "MANDATORY_KINDS",
     "OPTIONAL_KINDS",
     "AfterFailure",
+    "Desk",
     "Failure",
     "MailKind",
-    "MalformedEventData",
+    "MailedEvent",
     "PlannedMail",
     "RenderedMail",
     "after_failure",

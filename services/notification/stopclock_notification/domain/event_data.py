@@ -1,65 +1,19 @@
-"""Reading the `data` of events (docs/events.md) into the few values mails need.
-
-Ticket snapshots are read as the shared typed models (`TicketSnapshot`); the consumer hands
-over the typed payload where the event has one, and the rest (escalation and survey events)
-arrives as decoded JSON. These readers fail with `MalformedEventData` naming the field, so
-the consumer can send the message to the DLQ with a clear error.
-"""
+"""Reading the typed payloads of events (docs/events.md) into the few values mails need."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
-
-from pydantic import BaseModel, ValidationError
 
 from stopclock_notification.domain.locales import (
     DEFAULT_LOCALE,
     DEFAULT_TIMEZONE,
     resolve_locale,
 )
-from stopclock_shared.events.models import PersonRef, TicketSnapshot
-
-Model = TypeVar("Model", bound=BaseModel)
-
-
-class MalformedEventData(ValueError):
-    """The event lacks a field that the mails it causes need."""
-
-
-def require(data: Mapping[str, Any], key: str, where: str) -> Any:
-    """`data[key]`, which must be present and not null."""
-    value = data.get(key)
-    if value is None:
-        raise MalformedEventData(f"{where}.{key} is missing")
-    return value
-
-
-def optional_text(data: Mapping[str, Any], key: str) -> str | None:
-    """`data[key]` as text, or None when absent, null or blank."""
-    value = data.get(key)
-    if value is None:
-        return None
-    text = str(value)
-    return text if text.strip() else None
-
-
-def typed(model: type[Model], value: Any, where: str) -> Model:
-    """`value` as `model`: as it is when the consumer already decoded it, else validated."""
-    if isinstance(value, model):
-        return value
-    if value is None:
-        raise MalformedEventData(f"{where} is missing")
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join([where, *(str(p) for p in e['loc'])])}: {e['msg']}"
-            for e in exc.errors()[:3]
-        )
-        raise MalformedEventData(problems) from None
+from stopclock_shared.events.people import PersonRef
+from stopclock_shared.events.tickets import TicketSnapshot
 
 
 def text_or_none(value: str | None) -> str | None:
@@ -79,27 +33,17 @@ class Person:
     manager_name: str | None = None
 
 
-def person(value: Any) -> Person | None:
-    """A `PersonRef` (typed, or an object read leniently): a person without an address simply
-    gets no mail."""
-    if isinstance(value, PersonRef):
-        return Person(
-            email=text_or_none(value.email),
-            id=value.id,
-            name=text_or_none(value.name),
-            locale=resolve_locale(value.locale),
-            timezone=value.timezone or DEFAULT_TIMEZONE,
-            manager_name=value.manager_name,
-        )
-    if not isinstance(value, Mapping):
+def person(value: PersonRef | None) -> Person | None:
+    """Who a `PersonRef` is for a mail; a person without an address simply gets no mail."""
+    if value is None:
         return None
     return Person(
-        email=optional_text(value, "email"),
-        id=optional_text(value, "id"),
-        name=optional_text(value, "name"),
-        locale=resolve_locale(optional_text(value, "locale")),
-        timezone=optional_text(value, "timezone") or DEFAULT_TIMEZONE,
-        manager_name=optional_text(value, "manager_name"),
+        email=text_or_none(value.email),
+        id=value.id,
+        name=text_or_none(value.name),
+        locale=resolve_locale(value.locale),
+        timezone=value.timezone or DEFAULT_TIMEZONE,
+        manager_name=value.manager_name,
     )
 
 

@@ -1,7 +1,7 @@
 """What a mail to the desk does: pure decisions over what the mail says and what we know.
 
-The service (``inbound.py``) reads the mail (``domain.inbound.read_mail``), looks up the
-tickets and people it may concern, and hands them here; nothing here does I/O or reads the
+The service (``use_cases/inbound.py``) reads the mail (``domain.inbound.read_mail``), looks
+up the tickets and people it may concern, and hands them here; nothing here does I/O or reads the
 clock. Threading order (API.md, "Notification service"): a signed reply address of ours,
 else ``In-Reply-To``/``References`` naming a mail we sent for a ticket, else a ticket number
 in the subject when the sender is that ticket's requester.
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from stopclock_shared.events.models import CommentCommand, OpenTicketCommand
+from stopclock_shared.events.commands import CommentCommand, OpenTicketCommand
 from stopclock_shared.events.vocabulary import Channel, NoteKind
 from stopclock_shared.links import read_reply_address
 

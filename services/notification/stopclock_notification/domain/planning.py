@@ -1,92 +1,98 @@
-"""Which mails an event causes, to whom, and what they need to say."""
+"""Which mails an event causes, to whom, and what they need to say.
+
+Planning reads the typed payloads of the shared contract (`stopclock_shared.events`): the
+consumer decoded them, so a payload here always has the fields its model requires.
+"""
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from pydantic import BaseModel
+from typing import Any, TypeVar
 
 from stopclock_notification.domain.event_data import (
-    MalformedEventData,
     Person,
     json_safe,
-    optional_text,
     person,
-    require,
     text_or_none,
     ticket_context,
-    typed,
 )
 from stopclock_notification.domain.kinds import MailKind
 from stopclock_notification.domain.local_time import parse_instant
 from stopclock_notification.domain.locales import DEFAULT_LOCALE, DEFAULT_TIMEZONE, resolve_locale
 from stopclock_notification.domain.planned_mail import PlannedMail
-from stopclock_shared.events.models import (
-    OutageEvent,
-    TicketCreated,
-    TicketSnapshot,
-    TicketStatusChanged,
+from stopclock_shared.events.escalations import (
+    ManagerEscalated,
+    NegativeFeedbackEscalated,
+    RequesterReminded,
+    SlaEscalated,
 )
-from stopclock_shared.events.vocabulary import Channel, ResolveReason
+from stopclock_shared.events.outages import OutageEvent
+from stopclock_shared.events.payload import Payload
+from stopclock_shared.events.surveys import SurveyRequested
+from stopclock_shared.events.tickets import TicketCreated, TicketSnapshot, TicketStatusChanged
+from stopclock_shared.events.types import EventType
+from stopclock_shared.events.vocabulary import (
+    REQUESTER_ANSWERED,
+    Channel,
+    ResolveReason,
+    Status,
+    WaitingReason,
+)
 from stopclock_shared.languages import policy_url
 from stopclock_shared.links import answer_token
 
-# Event types this module turns into mails (API.md, "Topics and event types"). Others,
-# sla.events and survey.negative included, reach people through the escalation service's
-# events instead, so each fact is mailed once.
-TICKET_CREATED = "stopclock.ticket.created.v1"
-TICKET_STATUS_CHANGED = "stopclock.ticket.status_changed.v1"
-ESCALATION_REMINDER = "stopclock.escalation.reminder.v1"
-ESCALATION_MANAGER = "stopclock.escalation.manager_escalation.v1"
-ESCALATION_SLA = "stopclock.escalation.sla_escalation.v1"
-ESCALATION_NEGATIVE_FEEDBACK = "stopclock.escalation.negative_feedback.v1"
-SURVEY_REQUESTED = "stopclock.survey.requested.v1"
-OUTAGE_DECLARED = "stopclock.outage.declared.v1"
-OUTAGE_UPDATED = "stopclock.outage.updated.v1"
-OUTAGE_RESOLVED = "stopclock.outage.resolved.v1"
+# The payloads of the event types this module turns into mails (API.md, "Topics and event
+# types"). Others, sla.events and survey.negative included, reach people through the
+# escalation service's events instead, so each fact is mailed once.
+MailedEvent = (
+    TicketCreated
+    | TicketStatusChanged
+    | RequesterReminded
+    | ManagerEscalated
+    | SlaEscalated
+    | NegativeFeedbackEscalated
+    | SurveyRequested
+    | OutageEvent
+)
 
-WAITING_REASONS = ("info_requested", "user_validation", "user_response")
-NEXT_STEPS = ("reminder", "manager_escalation", "auto_resolve")
-# The resolve command's reason when the escalation service gives up on a silent requester;
-# the ticket service carries it into status_changed.reason.
-NO_RESPONSE = ResolveReason.NO_RESPONSE
-REQUESTER_ANSWERED = "requester_answered"
+WAITING_REASONS = tuple(WaitingReason)
 RATINGS = (1, 2, 3, 4, 5)
-# Event types with a shared typed payload: planned from the model, never from raw JSON.
-_TYPED: dict[str, type[BaseModel]] = {
-    TICKET_CREATED: TicketCreated,
-    TICKET_STATUS_CHANGED: TicketStatusChanged,
-    OUTAGE_DECLARED: OutageEvent,
-    OUTAGE_UPDATED: OutageEvent,
-    OUTAGE_RESOLVED: OutageEvent,
-}
+P = TypeVar("P", bound=Payload)
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What planning needs beyond the event: survey, answer and policy-page links, the desk
+    manager's language. ``link_key`` signs answer links (``Settings.link_key``); empty: no
+    links. ``policy_base_url``: the sla service's public base (the confirmation links to its
+    policy page)."""
+
+    survey_base_url: str
+    locale: str = DEFAULT_LOCALE
+    timezone: str = DEFAULT_TIMEZONE
+    link_key: bytes = b""
+    policy_base_url: str = ""
 
 
 @dataclass(frozen=True)
 class _Event:
-    payload: Any  # the typed model of `_TYPED` types, else the decoded JSON object
-    event_id: str
+    payload: MailedEvent
     event_time: str
-    survey_base_url: str
-    desk_locale: str
-    desk_timezone: str
-    link_key: bytes
-    policy_base_url: str = ""
+    desk: Desk
 
-    @property
-    def data(self) -> Mapping[str, Any]:
-        """The JSON object of an event without a typed payload."""
-        if not isinstance(self.payload, Mapping):
-            raise MalformedEventData("data must be an object")
+    def as_(self, model: type[P]) -> P:
+        """The payload as the model its event type carries (the routes guarantee it)."""
+        if not isinstance(self.payload, model):
+            raise TypeError(f"expected {model.__name__}, got {type(self.payload).__name__}")
         return self.payload
 
-    def desk_manager(self) -> Person | None:
-        email = optional_text(self.data, "desk_manager_email")
-        if email is None:
+    def desk_manager(self, email: str | None) -> Person | None:
+        """The desk manager, known only by address: written to in the desk's language."""
+        address = text_or_none(email)
+        if address is None:
             return None
-        return Person(email=email, locale=self.desk_locale, timezone=self.desk_timezone)
+        return Person(email=address, locale=self.desk.locale, timezone=self.desk.timezone)
 
 
 @dataclass(frozen=True)
@@ -98,42 +104,21 @@ class _Draft:
 
 
 def plan_mails(
-    event_type: str,
-    data: Any,
+    event_type: EventType | str,
+    payload: MailedEvent,
     *,
     event_id: str,
     event_time: datetime,
-    survey_base_url: str,
-    desk_locale: str = DEFAULT_LOCALE,
-    desk_timezone: str = DEFAULT_TIMEZONE,
-    link_key: bytes = b"",
-    policy_base_url: str = "",
+    desk: Desk,
 ) -> list[PlannedMail]:
-    """The mails event `event_type` with payload `data` causes, one per kind and recipient.
+    """The mails an event of ``event_type`` causes, one per kind and recipient.
 
-    `data` is the typed payload (`stopclock_shared.events.models`) when the consumer has it,
-    else the JSON object (validated here into the model where one exists). Unknown or
-    unmailed event types give []; recipients without an address are skipped.
-    `desk_locale` / `desk_timezone` are used for the desk manager, who is known only by
-    address. `link_key` signs the answer links of mails that wait on the requester (none
-    without it). `policy_base_url` is the sla service's public base: the confirmation links
-    to its policy page in the requester's language (no link without it). Raises
-    `MalformedEventData` when a field the mails need is missing.
+    Unmailed event types give []; recipients without an address are skipped.
     """
     planner = _PLANNERS.get(str(event_type))
     if planner is None:
         return []
-    model = _TYPED.get(str(event_type))
-    event = _Event(
-        payload=typed(model, data, "data") if model is not None else data,
-        event_id=event_id,
-        event_time=parse_instant(event_time).isoformat(),
-        survey_base_url=survey_base_url,
-        desk_locale=desk_locale,
-        desk_timezone=desk_timezone,
-        link_key=link_key,
-        policy_base_url=policy_base_url,
-    )
+    event = _Event(payload, parse_instant(event_time).isoformat(), desk)
     mails: list[PlannedMail] = []
     seen: set[tuple[MailKind, str]] = set()
     for draft in planner(event):
@@ -163,15 +148,9 @@ def plan_mails(
     return mails
 
 
-def _ticket(event: _Event) -> tuple[TicketSnapshot, dict[str, Any]]:
-    """The snapshot of an event without a typed payload (escalation and survey events)."""
-    ticket = typed(TicketSnapshot, event.data.get("ticket"), "data.ticket")
-    return ticket, ticket_context(ticket)
-
-
 def _waiting_reason(value: str | None) -> str:
     # An unknown reason still deserves a mail; "waiting for your response" fits any of them.
-    return value if value in WAITING_REASONS else "user_response"
+    return value if value in WAITING_REASONS else WaitingReason.USER_RESPONSE
 
 
 def _answer_links(event: _Event, ticket: TicketSnapshot, reason: str) -> dict[str, str | None]:
@@ -179,23 +158,24 @@ def _answer_links(event: _Event, ticket: TicketSnapshot, reason: str) -> dict[st
     the one-click "it works" / "it still fails" links; all None when the wait is unnamed
     (no `waiting_since`) or no key signs links: the mail then asks for a reply only."""
     links: dict[str, str | None] = {"url": None, "yes": None, "no": None}
-    if not event.link_key or ticket.waiting_since is None:
+    key = event.desk.link_key
+    if not key or ticket.waiting_since is None:
         return links
     try:
         ticket_id = uuid.UUID(ticket.id)
     except ValueError:
         return links
-    token = answer_token(event.link_key, ticket_id, ticket.waiting_since)
-    url = f"{event.survey_base_url.rstrip('/')}/a/{token}"
+    token = answer_token(key, ticket_id, ticket.waiting_since)
+    url = f"{event.desk.survey_base_url.rstrip('/')}/a/{token}"
     links["url"] = url
-    if reason == "user_validation":
+    if reason == WaitingReason.USER_VALIDATION:
         links["yes"] = f"{url}?answer=yes"
         links["no"] = f"{url}?answer=no"
     return links
 
 
 def _ticket_created(event: _Event) -> list[_Draft]:
-    created: TicketCreated = event.payload
+    created = event.as_(TicketCreated)
     ticket = created.ticket
     ctx = ticket_context(ticket)
     # A ticket opened by mail: the confirmation answers that mail, in its thread.
@@ -203,7 +183,7 @@ def _ticket_created(event: _Event) -> list[_Draft]:
     requester = person(ticket.requester)
     # The policy page in the mail's language: what the targets promise, when the clock stops.
     locale = requester.locale if requester is not None else DEFAULT_LOCALE
-    base = event.policy_base_url
+    base = event.desk.policy_base_url
     context: dict[str, Any] = {
         "ticket": ctx,
         "from_email": by_mail,
@@ -214,14 +194,14 @@ def _ticket_created(event: _Event) -> list[_Draft]:
 
 
 def _status_changed(event: _Event) -> list[_Draft]:
-    change: TicketStatusChanged = event.payload
+    change = event.as_(TicketStatusChanged)
     ticket = change.ticket
     ctx = ticket_context(ticket)
     requester = person(ticket.requester)
     to_status = change.to_status
     reason = change.reason or None
 
-    if to_status == "waiting_on_user":
+    if to_status == Status.WAITING_ON_USER:
         waiting = _waiting_reason(reason or ctx["waiting_reason"])
         context: dict[str, Any] = {
             "ticket": ctx,
@@ -231,7 +211,7 @@ def _status_changed(event: _Event) -> list[_Draft]:
         }
         return [_Draft(MailKind.INFO_REQUESTED, requester, ctx["id"], context)]
     if (
-        change.from_status == "waiting_on_user"
+        change.from_status == Status.WAITING_ON_USER
         and to_status == "in_progress"
         and _caused_by_requester(change, requester)
     ):
@@ -240,7 +220,7 @@ def _status_changed(event: _Event) -> list[_Draft]:
         resolved_context: dict[str, Any] = {
             "ticket": ctx,
             "resolution": ctx["resolution"] or text_or_none(change.note),
-            "auto_resolved": reason == NO_RESPONSE,
+            "auto_resolved": reason == ResolveReason.NO_RESPONSE,
             # "Yes, it works" on the answer page: thank them rather than announce it.
             "confirmed": reason == ResolveReason.CONFIRMED_BY_REQUESTER,
         }
@@ -257,16 +237,17 @@ def _caused_by_requester(change: TicketStatusChanged, requester: Person | None) 
 
 
 def _reminder(event: _Event) -> list[_Draft]:
-    ticket, ctx = _ticket(event)
+    reminded = event.as_(RequesterReminded)
+    ticket = reminded.ticket
+    ctx = ticket_context(ticket)
     requester = person(ticket.requester)
-    next_step = optional_text(event.data, "next_step")
     waiting = _waiting_reason(ctx["waiting_reason"])
     context: dict[str, Any] = {
         "ticket": ctx,
-        "level": _count(event.data, "level"),
-        "of": _count(event.data, "of"),
-        "next_step": next_step if next_step in NEXT_STEPS else "reminder",
-        "deadline": event.data.get("deadline"),
+        "level": reminded.level,
+        "of": reminded.of,
+        "next_step": reminded.next_step,
+        "deadline": reminded.deadline,
         "waiting_reason": waiting,
         "manager_name": requester.manager_name if requester else None,
         "answer": _answer_links(event, ticket, waiting),
@@ -274,71 +255,63 @@ def _reminder(event: _Event) -> list[_Draft]:
     return [_Draft(MailKind.REMINDER, requester, ctx["id"], context)]
 
 
-def _count(data: Mapping[str, Any], key: str) -> int:
-    value = require(data, key, "data")
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise MalformedEventData(f"data.{key} must be a whole number")
-    try:
-        return int(value)
-    except ValueError:
-        raise MalformedEventData(f"data.{key} must be a whole number") from None
-
-
 def _manager_escalation(event: _Event) -> list[_Draft]:
-    _, ctx = _ticket(event)
-    manager = person(event.data.get("manager"))
+    escalated = event.as_(ManagerEscalated)
+    ctx = ticket_context(escalated.ticket)
+    manager = person(escalated.manager)
     no_manager = manager is None or manager.email is None
-    to_desk = bool(event.data.get("to_desk_manager")) or no_manager
+    to_desk = escalated.to_desk_manager or no_manager
     context: dict[str, Any] = {
         "ticket": ctx,
         "to_desk_manager": to_desk,
         "no_manager_on_record": no_manager,
-        "unanswered_episodes": event.data.get("unanswered_episodes"),
+        "unanswered_episodes": escalated.unanswered_episodes,
         "waiting_reason": _waiting_reason(ctx["waiting_reason"]),
     }
-    recipient = event.desk_manager() if to_desk else manager
+    recipient = event.desk_manager(escalated.desk_manager_email) if to_desk else manager
     return [_Draft(MailKind.MANAGER_ESCALATION, recipient, ctx["id"], context)]
 
 
 def _sla_escalation(event: _Event) -> list[_Draft]:
-    ticket, ctx = _ticket(event)
-    assignee = person(ticket.assignee)
+    escalated = event.as_(SlaEscalated)
+    ctx = ticket_context(escalated.ticket)
+    assignee = person(escalated.ticket.assignee)
     has_assignee = assignee is not None and assignee.email is not None
+    desk_manager = event.desk_manager(escalated.desk_manager_email)
     context: dict[str, Any] = {
         "ticket": ctx,
-        "target": optional_text(event.data, "target") or "resolution",
-        "fraction": event.data.get("fraction"),
-        "due_at": event.data.get("due_at"),
+        "target": text_or_none(escalated.target) or "resolution",
+        "fraction": escalated.fraction,
+        "due_at": escalated.due_at,
     }
-    kind = optional_text(event.data, "kind")
-    if kind == "warning":
+    if escalated.kind == "warning":
         # The group has no address in the contract: with nobody assigned, the desk manager
         # is the one who can still get the ticket picked up in time.
-        recipient = assignee if has_assignee else event.desk_manager()
+        recipient = assignee if has_assignee else desk_manager
         return [_Draft(MailKind.SLA_WARNING, recipient, ctx["id"], context)]
-    if kind == "breach":
-        return [
-            _Draft(MailKind.SLA_BREACHED, assignee, ctx["id"], context),
-            _Draft(MailKind.SLA_BREACHED, event.desk_manager(), ctx["id"], context),
-        ]
-    return []
+    return [
+        _Draft(MailKind.SLA_BREACHED, assignee, ctx["id"], context),
+        _Draft(MailKind.SLA_BREACHED, desk_manager, ctx["id"], context),
+    ]
 
 
 def _negative_feedback(event: _Event) -> list[_Draft]:
-    _, ctx = _ticket(event)
-    resolved = event.data.get("resolved")
+    feedback = event.as_(NegativeFeedbackEscalated)
+    ctx = ticket_context(feedback.ticket)
     context: dict[str, Any] = {
         "ticket": ctx,
-        "rating": event.data.get("rating"),
-        "resolved": None if resolved is None else bool(resolved),
-        "comment": optional_text(event.data, "comment"),
+        "rating": feedback.rating,
+        "resolved": feedback.resolved,
+        "comment": text_or_none(feedback.comment),
     }
-    return [_Draft(MailKind.NEGATIVE_FEEDBACK, event.desk_manager(), ctx["id"], context)]
+    recipient = event.desk_manager(feedback.desk_manager_email)
+    return [_Draft(MailKind.NEGATIVE_FEEDBACK, recipient, ctx["id"], context)]
 
 
 def _survey_requested(event: _Event) -> list[_Draft]:
-    ticket, ctx = _ticket(event)
-    url = _survey_url(event)
+    survey = event.as_(SurveyRequested)
+    ctx = ticket_context(survey.ticket)
+    url = _survey_url(event.desk.survey_base_url, survey)
     separator = "&" if "?" in url else "?"
     context: dict[str, Any] = {
         "ticket": ctx,
@@ -346,25 +319,26 @@ def _survey_requested(event: _Event) -> list[_Draft]:
         "rating_links": [
             {"rating": rating, "url": f"{url}{separator}rating={rating}"} for rating in RATINGS
         ],
-        "expires_at": event.data.get("expires_at"),
+        "expires_at": survey.expires_at,
     }
-    return [_Draft(MailKind.SURVEY_INVITATION, person(ticket.requester), ctx["id"], context)]
+    requester = person(survey.ticket.requester)
+    return [_Draft(MailKind.SURVEY_INVITATION, requester, ctx["id"], context)]
 
 
-def _survey_url(event: _Event) -> str:
+def _survey_url(base_url: str, survey: SurveyRequested) -> str:
     """The survey's absolute address: the event's `url` when absolute, else built on the base."""
-    base = event.survey_base_url.rstrip("/")
-    url = optional_text(event.data, "url")
+    base = base_url.rstrip("/")
+    url = text_or_none(survey.url)
     if url is not None and url.startswith(("http://", "https://")):
         return url
     if url is not None:
         return f"{base}/{url.lstrip('/')}"
-    return f"{base}/s/{require(event.data, 'token', 'data')}"
+    return f"{base}/s/{survey.token}"
 
 
 def _outage(kind: MailKind) -> Callable[[_Event], list[_Draft]]:
     def plan(event: _Event) -> list[_Draft]:
-        news: OutageEvent = event.payload
+        news = event.as_(OutageEvent)
         outage = news.outage
         context: dict[str, Any] = {
             "outage": {
@@ -384,16 +358,16 @@ def _outage(kind: MailKind) -> Callable[[_Event], list[_Draft]]:
 
 
 _PLANNERS: dict[str, Callable[[_Event], list[_Draft]]] = {
-    TICKET_CREATED: _ticket_created,
-    TICKET_STATUS_CHANGED: _status_changed,
-    ESCALATION_REMINDER: _reminder,
-    ESCALATION_MANAGER: _manager_escalation,
-    ESCALATION_SLA: _sla_escalation,
-    ESCALATION_NEGATIVE_FEEDBACK: _negative_feedback,
-    SURVEY_REQUESTED: _survey_requested,
-    OUTAGE_DECLARED: _outage(MailKind.OUTAGE_NOTICE),
-    OUTAGE_UPDATED: _outage(MailKind.OUTAGE_UPDATE),
-    OUTAGE_RESOLVED: _outage(MailKind.OUTAGE_RESOLVED),
+    EventType.TICKET_CREATED: _ticket_created,
+    EventType.TICKET_STATUS_CHANGED: _status_changed,
+    EventType.ESCALATION_REMINDER: _reminder,
+    EventType.ESCALATION_MANAGER: _manager_escalation,
+    EventType.ESCALATION_SLA: _sla_escalation,
+    EventType.ESCALATION_NEGATIVE_FEEDBACK: _negative_feedback,
+    EventType.SURVEY_REQUESTED: _survey_requested,
+    EventType.OUTAGE_DECLARED: _outage(MailKind.OUTAGE_NOTICE),
+    EventType.OUTAGE_UPDATED: _outage(MailKind.OUTAGE_UPDATE),
+    EventType.OUTAGE_RESOLVED: _outage(MailKind.OUTAGE_RESOLVED),
 }
 
-MAILED_EVENT_TYPES: frozenset[str] = frozenset(_PLANNERS)
+MAILED_EVENT_TYPES: frozenset[EventType] = frozenset(EventType(t) for t in _PLANNERS)

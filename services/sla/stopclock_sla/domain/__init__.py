@@ -40,7 +40,6 @@ from stopclock_sla.domain.pause_audit import (
     gained,
 )
 from stopclock_sla.domain.policy import (
-    FieldError,
     PolicyError,
     PolicyMatch,
     SlaPolicy,
@@ -61,7 +60,6 @@ __all__ = [
     "ClockView",
     "CommentAdded",
     "Fact",
-    "FieldError",
     "Ledger",
     "PauseReport",
     "PolicyError",

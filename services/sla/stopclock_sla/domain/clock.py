@@ -42,17 +42,7 @@ from stopclock_shared.business_time import (
     from_us,
     to_us,
 )
-from stopclock_sla.domain.events import (
-    SlaBreached,
-    SlaCancelled,
-    SlaEvent,
-    SlaMet,
-    SlaPaused,
-    SlaResumed,
-    SlaRetargeted,
-    SlaStarted,
-    SlaWarning,
-)
+from stopclock_sla.domain import events as ev
 from stopclock_sla.domain.policy import (
     DEFAULT_PAUSE_STATUSES,
     DEFAULT_WARN_AT,
@@ -65,7 +55,7 @@ from stopclock_sla.domain.states import ClockState
 Pause: TypeAlias = tuple[datetime, datetime | None]
 """A pause interval: (start, end), end None while the clock is paused."""
 
-Events: TypeAlias = tuple[SlaEvent, ...]
+Events: TypeAlias = tuple[ev.SlaEvent, ...]
 
 
 class Timer(NamedTuple):
@@ -198,19 +188,21 @@ class ClockView:
 
 def new_clock(ticket_id: str, policy: SlaPolicy, target: TargetName, started_at: datetime) -> Clock:
     """A running clock for one of `policy`'s targets (KeyError if the policy lacks it)."""
-    rule = policy.targets[target]
-    return Clock(
-        ticket_id=ticket_id,
-        target=target,
-        policy=policy.name,
-        policy_version=policy.version,
-        seconds=rule.seconds,
-        calendar=rule.calendar,
-        started_at=started_at,
-        pause_statuses=policy.pause_statuses,
-        pause_reasons=rule.pause_reasons,
-        warn_at=policy.warn_at,
-    )
+    terms = _terms(policy, policy.targets[target])
+    return Clock(ticket_id=ticket_id, target=target, started_at=started_at, **terms)
+
+
+def _terms(policy: SlaPolicy, rule: Target) -> dict[str, Any]:
+    """What a clock takes from its policy and target (`new_clock`, `retarget`)."""
+    return {
+        "policy": policy.name,
+        "policy_version": policy.version,
+        "seconds": rule.seconds,
+        "calendar": rule.calendar,
+        "pause_statuses": policy.pause_statuses,
+        "pause_reasons": rule.pause_reasons,
+        "warn_at": policy.warn_at,
+    }
 
 
 def due_at(clock: Clock, cal: Calendar, now: datetime) -> datetime:
@@ -286,18 +278,18 @@ def fire(clock: Clock, cal: Calendar, now: datetime) -> tuple[Clock, Events]:
     if clock.is_stopped or clock.is_breached:
         return clock, ()
     now_us = to_us(now)
-    events: list[SlaEvent] = []
+    events: list[ev.SlaEvent] = []
     for fraction in _pending_warnings(clock):
         at_us = _reach(clock, cal, _fraction_us(clock, fraction), now_us)
         if at_us > now_us:
             break
         clock = replace(clock, warnings_sent=(*clock.warnings_sent, fraction))
-        events.append(_event(SlaWarning, clock, cal, from_us(at_us), fraction=fraction))
+        events.append(_event(ev.SlaWarning, clock, cal, from_us(at_us), fraction=fraction))
     due_us = _reach(clock, cal, _target_us(clock), now_us)
     if due_us <= now_us:
         breached = from_us(due_us)
         clock = replace(clock, breached_at=breached, state="breached")
-        events.append(_event(SlaBreached, clock, cal, breached))
+        events.append(_event(ev.SlaBreached, clock, cal, breached))
     return clock, tuple(events)
 
 
@@ -306,7 +298,7 @@ def fire(clock: Clock, cal: Calendar, now: datetime) -> tuple[Clock, Events]:
 
 def start(clock: Clock, cal: Calendar) -> Events:
     """The event announcing a new clock."""
-    return (_event(SlaStarted, clock, cal, clock.started_at),)
+    return (_event(ev.SlaStarted, clock, cal, clock.started_at),)
 
 
 def pause(clock: Clock, cal: Calendar, at: datetime) -> tuple[Clock, Events]:
@@ -315,7 +307,7 @@ def pause(clock: Clock, cal: Calendar, at: datetime) -> tuple[Clock, Events]:
         return clock, ()
     state: ClockState = "breached" if clock.is_breached else "paused"
     clock = replace(clock, pauses=(*clock.pauses, (at, None)), state=state)
-    return clock, (_event(SlaPaused, clock, cal, at),)
+    return clock, (_event(ev.SlaPaused, clock, cal, at),)
 
 
 def resume(clock: Clock, cal: Calendar, at: datetime) -> tuple[Clock, Events]:
@@ -324,25 +316,32 @@ def resume(clock: Clock, cal: Calendar, at: datetime) -> tuple[Clock, Events]:
         return clock, ()
     state: ClockState = "breached" if clock.is_breached else "running"
     clock = replace(clock, pauses=_closed(clock.pauses, at), state=state)
-    return clock, (_event(SlaResumed, clock, cal, at),)
+    return clock, (_event(ev.SlaResumed, clock, cal, at),)
 
 
 def satisfy(clock: Clock, cal: Calendar, at: datetime) -> tuple[Clock, Events]:
     """The target was achieved at `at`: met, or stays breached and stops counting."""
-    if clock.is_stopped:
-        return clock, ()
-    state: ClockState = "breached" if clock.is_breached else "met"
-    clock = replace(clock, pauses=_closed(clock.pauses, at), stopped_at=at, state=state)
-    return clock, (() if clock.is_breached else (_event(SlaMet, clock, cal, at),))
+    return _stop(clock, cal, at, "met", ev.SlaMet)
 
 
 def cancel(clock: Clock, cal: Calendar, at: datetime) -> tuple[Clock, Events]:
     """The ticket was cancelled: stop; a breached clock stays breached (no event)."""
+    return _stop(clock, cal, at, "cancelled", ev.SlaCancelled)
+
+
+def _stop(
+    clock: Clock,
+    cal: Calendar,
+    at: datetime,
+    state: ClockState,
+    kind: type[ev.SlaMet | ev.SlaCancelled],
+) -> tuple[Clock, Events]:
     if clock.is_stopped:
         return clock, ()
-    state: ClockState = "breached" if clock.is_breached else "cancelled"
+    if clock.is_breached:
+        state = "breached"
     clock = replace(clock, pauses=_closed(clock.pauses, at), stopped_at=at, state=state)
-    return clock, (() if clock.is_breached else (_event(SlaCancelled, clock, cal, at),))
+    return clock, (() if clock.is_breached else (_event(kind, clock, cal, at),))
 
 
 def reopen(clock: Clock, cal: Calendar, at: datetime) -> tuple[Clock, Events]:
@@ -354,7 +353,7 @@ def reopen(clock: Clock, cal: Calendar, at: datetime) -> tuple[Clock, Events]:
         pauses = (*pauses, (clock.stopped_at, at))
     state: ClockState = "breached" if clock.is_breached else "running"
     clock = replace(clock, pauses=pauses, stopped_at=None, state=state)
-    return clock, (_event(SlaResumed, clock, cal, at),)
+    return clock, (_event(ev.SlaResumed, clock, cal, at),)
 
 
 def retarget(clock: Clock, cal: Calendar, policy: SlaPolicy, at: datetime) -> tuple[Clock, Events]:
@@ -368,18 +367,9 @@ def retarget(clock: Clock, cal: Calendar, policy: SlaPolicy, at: datetime) -> tu
     if rule is None or clock.is_stopped or clock.is_breached:
         return clock, ()
     previous = clock
-    clock = replace(
-        clock,
-        policy=policy.name,
-        policy_version=policy.version,
-        seconds=rule.seconds,
-        calendar=rule.calendar,
-        pause_statuses=policy.pause_statuses,
-        pause_reasons=rule.pause_reasons,
-        warn_at=policy.warn_at,
-    )
+    clock = replace(clock, **_terms(policy, rule))
     event = _event(
-        SlaRetargeted,
+        ev.SlaRetargeted,
         clock,
         cal,
         at,
@@ -444,33 +434,17 @@ def _closed(pauses: tuple[Pause, ...], at: datetime) -> tuple[Pause, ...]:
     return pauses
 
 
-_E = TypeVar(
-    "_E",
-    SlaStarted,
-    SlaPaused,
-    SlaResumed,
-    SlaWarning,
-    SlaBreached,
-    SlaMet,
-    SlaCancelled,
-    SlaRetargeted,
-)
+_E = TypeVar("_E", bound=ev.SlaEventBase)
 
 
 def _event(kind: type[_E], clock: Clock, cal: Calendar, at: datetime, **extra: Any) -> _E:
-    return kind(
-        ticket_id=clock.ticket_id,
-        target=clock.target,
-        policy=clock.policy,
-        policy_version=clock.policy_version,
-        state=clock.state,
-        at=at,
-        started_at=clock.started_at,
-        due_at=due_at(clock, cal, at),
-        elapsed_seconds=elapsed_seconds(clock, cal, at),
-        breached_at=clock.breached_at,
-        **extra,
-    )
+    told = {name: getattr(clock, name) for name in _TOLD}
+    due, elapsed = due_at(clock, cal, at), elapsed_seconds(clock, cal, at)
+    return kind(**told, at=at, due_at=due, elapsed_seconds=elapsed, **extra)
+
+
+# What an event tells of its clock as it is.
+_TOLD = ("ticket_id", "target", "policy", "policy_version", "state", "started_at", "breached_at")
 
 
 _H = TypeVar("_H", bound=Hashable)

@@ -19,14 +19,15 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias, TypeGuard, get_args
 
+from stopclock_shared.errors import FieldError, Invalid
+from stopclock_shared.events.vocabulary import OPEN_STATUSES, Status, WaitingReason
+
 TargetName: TypeAlias = Literal["first_response", "resolution"]
 TARGET_NAMES: Final[tuple[TargetName, ...]] = get_args(TargetName)
 
-TICKET_STATUSES: Final = frozenset(
-    {"new", "assigned", "in_progress", "waiting_on_user", "resolved", "closed", "cancelled"}
-)
-PAUSABLE_STATUSES: Final = frozenset({"new", "assigned", "in_progress", "waiting_on_user"})
-WAITING_REASONS: Final = frozenset({"info_requested", "user_validation", "user_response"})
+TICKET_STATUSES: Final = frozenset(Status)
+PAUSABLE_STATUSES: Final = OPEN_STATUSES
+WAITING_REASONS: Final = frozenset(WaitingReason)
 TICKET_TYPES: Final = frozenset({"incident", "service_request"})
 PRIORITIES: Final = frozenset({"P1", "P2", "P3", "P4"})
 WAITING: Final = "waiting_on_user"
@@ -38,20 +39,8 @@ DEFAULT_WARN_AT: Final = (0.5, 0.75, 0.9)
 MAX_TARGET_SECONDS = 10 * 366 * 86_400
 
 
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One problem with one field of a policy (`field` is a dotted path, e.g. `warn_at[1]`)."""
-
-    field: str
-    message: str
-
-
-class PolicyError(ValueError):
-    """A policy is invalid; `errors` lists every field problem found."""
-
-    def __init__(self, errors: Iterable[FieldError]) -> None:
-        self.errors = tuple(errors)
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in self.errors))
+class PolicyError(Invalid):
+    """A policy is invalid; `errors` lists every field problem found (a 422 at the edge)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,14 +166,7 @@ def policy_from_spec(
     if errors or resolution is None:
         raise PolicyError(errors)
     policy = SlaPolicy(
-        name=name,
-        version=version,
-        match=match,
-        order=order,
-        resolution=resolution,
-        first_response=first_response,
-        pause_statuses=pause_statuses,
-        warn_at=warn_at,
+        name, version, match, order, resolution, first_response, pause_statuses, warn_at
     )
     problems = validate_policy(policy, calendars)
     if problems:

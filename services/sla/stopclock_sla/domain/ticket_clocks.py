@@ -45,6 +45,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from stopclock_shared.business_time import Calendar, CalendarError
+from stopclock_shared.events.vocabulary import OPEN_STATUSES
 from stopclock_sla.domain import clock as clk
 from stopclock_sla.domain.clock import Clock, Events, Timer
 from stopclock_sla.domain.events import SlaEvent
@@ -58,8 +59,17 @@ from stopclock_sla.domain.facts import (
 from stopclock_sla.domain.policy import SlaPolicy, TargetName
 from stopclock_sla.domain.waits import Ledger
 
-OPEN_STATUSES: Final = frozenset({"new", "assigned", "in_progress", "waiting_on_user"})
 _SERIAL_VERSION: Final = 1
+# Fields saved as they are (to_dict) and read back as they are (from_dict).
+_STORED_AS_IS = (
+    "ticket_id",
+    "policy",
+    "policy_version",
+    "status",
+    "waiting_reason",
+    "responded",
+    "sequence",
+)
 
 Calendars = Mapping[str, Calendar]
 _Step = Callable[[Clock, Calendar, datetime], tuple[Clock, Events]]
@@ -177,14 +187,9 @@ class TicketClocks:
         """Inverse of `to_dict`."""
         if data.get("v") != _SERIAL_VERSION:
             raise ValueError(f"unsupported ticket clocks format {data.get('v')!r}")
+        stored_as_is = {name: data[name] for name in _STORED_AS_IS}
         return cls(
-            ticket_id=data["ticket_id"],
-            policy=data["policy"],
-            policy_version=data["policy_version"],
-            status=data["status"],
-            waiting_reason=data["waiting_reason"],
-            responded=data["responded"],
-            sequence=data["sequence"],
+            **stored_as_is,
             applied=tuple(data["applied"]),
             last_at=datetime.fromisoformat(data["last_at"]),
             clocks=tuple(Clock.from_dict(c) for c in data["clocks"]),

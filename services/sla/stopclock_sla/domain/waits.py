@@ -21,7 +21,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final, Literal, TypeAlias
 
-WAITING: Final = "waiting_on_user"
+from stopclock_shared.events.vocabulary import Status
+
+WAITING: Final = Status.WAITING_ON_USER
 EndedBy: TypeAlias = Literal["requester", "desk", "other"]
 """Who ended a wait: the requester (their answer), a desk person, or anyone else (automation)."""
 

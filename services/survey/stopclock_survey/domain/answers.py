@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stopclock_survey.domain.errors import FieldError, InvalidAnswer
-from stopclock_survey.domain.survey import clean_comment
-from stopclock_survey.domain.waits import USER_VALIDATION
+from stopclock_shared.errors import FieldError
+
+from .errors import InvalidAnswer
+from .survey import clean_comment
+from .waits import USER_VALIDATION
 
 ANSWERS = ("yes", "no")
 # Room for a real answer (steps tried, an error message); a form is not a file upload.

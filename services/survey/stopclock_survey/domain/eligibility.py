@@ -9,8 +9,9 @@ and when an agent resolves it again that resolution is surveyed like any other.
 
 from __future__ import annotations
 
-NO_RESPONSE = "no_response"
-_NOT_SURVEYED: frozenset[str] = frozenset({NO_RESPONSE})
+from stopclock_shared.events.vocabulary import ResolveReason
+
+_NOT_SURVEYED: frozenset[str] = frozenset({ResolveReason.NO_RESPONSE})
 
 
 def should_survey(resolution_reason: str | None) -> bool:

@@ -1,33 +1,41 @@
-"""Refusals of the survey domain; the HTTP edge answers them politely (page) or as problems."""
+"""Refusals of the survey domain, as the shared domain errors (``stopclock_shared.errors``).
+
+The pages answer them politely (a page in the requester's language); anywhere else the
+shared problem handlers map them (409, 410, 422, 404).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from stopclock_shared.errors import Conflict, Gone, Invalid, NotFound
+
+if TYPE_CHECKING:
+    from .waits import Verdict
 
 
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    """One unacceptable form field, named as on the form (``rating``, ``comment``)."""
+class UnknownLink(NotFound):
+    """No survey or ticket behind a link (a forged, damaged or foreign one)."""
 
-    field: str
-    message: str
-
-
-class SurveyError(Exception):
-    """Base of every refusal raised by the survey domain."""
+    def __init__(self, what: str) -> None:
+        super().__init__(what, "of this link")
 
 
-class AlreadyAnswered(SurveyError):
-    """The survey was answered before; a survey stores one answer only (HTTP 409)."""
+class AlreadyAnswered(Conflict):
+    """The survey was answered before; a survey stores one answer only."""
 
 
-class SurveyExpired(SurveyError):
-    """The survey is past its expiry and no longer takes answers (HTTP 409/410)."""
+class SurveyExpired(Gone):
+    """The survey is past its expiry and no longer takes answers."""
 
 
-class InvalidAnswer(SurveyError):
-    """The answer has field problems (HTTP 422, or the form shown again with messages)."""
+class InvalidAnswer(Invalid):
+    """The answer has field problems (the form comes back saying what to fix)."""
 
-    def __init__(self, errors: tuple[FieldError, ...]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+
+class WaitClosed(Conflict):
+    """The wait of an answer link takes no answer (any more); ``verdict`` says why."""
+
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(f"the wait takes no answer: {verdict.kind.value}")
+        self.verdict = verdict

@@ -8,17 +8,34 @@ otherwise it says, politely, what happened to that wait.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from stopclock_shared.events.vocabulary import ResolveReason
+from stopclock_shared.events.vocabulary import (
+    REQUESTER_ANSWERED,
+    ResolveReason,
+    Status,
+    WaitingReason,
+)
 from stopclock_shared.links import same_wait
 
-WAITING = "waiting_on_user"
-USER_VALIDATION = "user_validation"
-# ``reason`` of the status change a requester's public comment causes (ticket service).
-REQUESTER_ANSWERED = "requester_answered"
+# The ticket service's words (its statuses, waiting reasons and status-change reasons).
+WAITING = Status.WAITING_ON_USER
+RESOLVED = Status.RESOLVED
+CLOSED = Status.CLOSED
+CANCELLED = Status.CANCELLED
+USER_VALIDATION = WaitingReason.USER_VALIDATION
+INFO_REQUESTED = WaitingReason.INFO_REQUESTED
+USER_RESPONSE = WaitingReason.USER_RESPONSE
+# The waiting reasons the answer page has its own words for; any other reads as a reply.
+PAGE_REASONS = frozenset({USER_VALIDATION, INFO_REQUESTED, USER_RESPONSE})
+
+
+def page_reason(waiting_reason: str) -> str:
+    """The waiting reason the answer page speaks of."""
+    return waiting_reason if waiting_reason in PAGE_REASONS else USER_RESPONSE
 
 
 class WaitEnd(StrEnum):
@@ -27,7 +44,7 @@ class WaitEnd(StrEnum):
     ANSWERED = "answered"  # the requester answered (page, mail or API)
     CONFIRMED = "confirmed"  # resolved: the requester confirmed it works
     RESOLVED = "resolved"  # resolved by the desk
-    NO_RESPONSE = "no_response"  # resolved for lack of response
+    NO_RESPONSE = ResolveReason.NO_RESPONSE.value  # resolved for lack of response
     CANCELLED = "cancelled"
     RESUMED = "resumed"  # the desk took it back without an answer
 
@@ -39,13 +56,13 @@ def end_of_wait(to_status: str, reason: str | None) -> WaitEnd | None:
     """
     if to_status == WAITING:
         return None
-    if to_status == "resolved" or to_status == "closed":
+    if to_status in (RESOLVED, CLOSED):
         if reason == ResolveReason.CONFIRMED_BY_REQUESTER:
             return WaitEnd.CONFIRMED
         if reason == ResolveReason.NO_RESPONSE:
             return WaitEnd.NO_RESPONSE
         return WaitEnd.RESOLVED
-    if to_status == "cancelled":
+    if to_status == CANCELLED:
         return WaitEnd.CANCELLED
     if reason == REQUESTER_ANSWERED:
         return WaitEnd.ANSWERED
@@ -83,6 +100,30 @@ class TicketNow:
     known_until: datetime  # the time of the newest change the replica has seen
 
 
+@dataclass(frozen=True, slots=True)
+class WaitingTicket:
+    """A ticket as the answer pages keep it (from the snapshots of ``tickets.events``)."""
+
+    ticket_id: uuid.UUID
+    number: str
+    title: str
+    requester_id: str
+    locale: str
+    timezone: str
+    assignee_name: str | None
+    status: str
+    waiting_reason: str | None
+    waiting_since: datetime | None
+    # The last public agent comment since the last wait ended: the question of a wait
+    # begun without a note.
+    agent_comment: str | None
+    version: int
+    updated_at: datetime  # the snapshot's: the replica knows the ticket up to then
+
+    def now(self) -> TicketNow:
+        return TicketNow(self.status, self.waiting_since, known_until=self.updated_at)
+
+
 class PageKind(StrEnum):
     """What the page of an answer link shows."""
 
@@ -93,7 +134,7 @@ class PageKind(StrEnum):
     ANSWERED = "answered"
     CONFIRMED = "confirmed"
     RESOLVED = "resolved"
-    NO_RESPONSE = "no_response"
+    NO_RESPONSE = WaitEnd.NO_RESPONSE.value
     CANCELLED = "cancelled"
     RESUMED = "resumed"
     SUPERSEDED = "superseded"  # an earlier wait; the ticket waits on a newer question

@@ -1,6 +1,8 @@
 """Pure rules of the ticket service: vocabulary, priority matrix, numbering,
-lifecycle and permissions. No I/O and no clock reads: callers pass `now`."""
+lifecycle and permissions. No I/O and no clock reads: callers pass `now`.
+Refusals are the shared kinds (`stopclock_shared.errors`) and `InvalidTransition`."""
 
+from stopclock_shared.events.vocabulary import REQUESTER_ANSWERED
 from stopclock_ticket.domain.commands import (
     comment_author,
     fit,
@@ -8,10 +10,11 @@ from stopclock_ticket.domain.commands import (
     resolve_refusal,
     system_actor,
 )
-from stopclock_ticket.domain.errors import DomainError, FieldError, Forbidden, InvalidTransition
+from stopclock_ticket.domain.errors import InvalidTransition, OutageResolved
 from stopclock_ticket.domain.events import PriorityChanged, StatusChanged, TicketEvent
 from stopclock_ticket.domain.lifecycle import (
-    REQUESTER_ANSWERED,
+    FINAL_STATUSES,
+    OPEN_STATUSES,
     allowed_transitions,
     requester_answered,
     requester_comment_answers,
@@ -20,7 +23,9 @@ from stopclock_ticket.domain.lifecycle import (
 )
 from stopclock_ticket.domain.numbering import ticket_number
 from stopclock_ticket.domain.permissions import (
+    STAFF_ROLES,
     Actor,
+    may_act_for,
     may_comment,
     may_see_comment,
     may_see_ticket,
@@ -29,10 +34,8 @@ from stopclock_ticket.domain.permissions import (
 from stopclock_ticket.domain.priority import priority_for
 from stopclock_ticket.domain.state import TicketState, open_ticket, recompute_priority
 from stopclock_ticket.domain.vocabulary import (
-    FINAL_STATUSES,
-    OPEN_STATUSES,
-    STAFF_ROLES,
     Impact,
+    Level,
     Priority,
     Role,
     Status,
@@ -48,11 +51,10 @@ __all__ = [
     "REQUESTER_ANSWERED",
     "STAFF_ROLES",
     "Actor",
-    "DomainError",
-    "FieldError",
-    "Forbidden",
     "Impact",
     "InvalidTransition",
+    "Level",
+    "OutageResolved",
     "Priority",
     "PriorityChanged",
     "Role",
@@ -67,6 +69,7 @@ __all__ = [
     "allowed_transitions",
     "comment_author",
     "fit",
+    "may_act_for",
     "may_comment",
     "may_see_comment",
     "may_see_ticket",

@@ -27,12 +27,12 @@ def resolve_refusal(reason: str | None, status: Status) -> str | None:
 
 def system_actor(source: str) -> Actor:
     """A service acting in its own name (``system:<CloudEvents source>``)."""
-    return Actor(id=f"system:{source}", roles=frozenset({Role.SERVICE}))
+    return Actor(sub=f"system:{source}", roles=frozenset({Role.SERVICE}))
 
 
 def requester_actor(person_id: str) -> Actor:
     """The ticket's requester, acting through a mail or an answer page."""
-    return Actor(id=person_id, roles=frozenset({Role.REQUESTER}))
+    return Actor(sub=person_id, roles=frozenset({Role.REQUESTER}))
 
 
 def comment_author(author_id: str | None, requester_id: str, source: str) -> Actor:
@@ -46,7 +46,7 @@ def comment_author(author_id: str | None, requester_id: str, source: str) -> Act
         return system_actor(source)
     if author_id == requester_id:
         return requester_actor(author_id)
-    return Actor(id=author_id, roles=frozenset())
+    return Actor(sub=author_id, roles=frozenset())
 
 
 def fit(text: str, limit: int, placeholder: str) -> str:

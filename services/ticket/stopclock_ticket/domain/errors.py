@@ -1,35 +1,33 @@
-"""Domain refusals; the HTTP edge maps them to 409, 422 and 403 problems."""
+"""The ticket domain's own refusals, as kinds of the shared ones (`stopclock_shared.errors`),
+so the HTTP edge maps them to problems in one place: a field problem is `Invalid` (422), a
+move the actor may not make is `Forbidden` (403), these two are `Conflict`s (409)."""
 
+from stopclock_shared.errors import Conflict
 from stopclock_ticket.domain.vocabulary import Status
 
 
-class DomainError(Exception):
-    """Base of every refusal raised by the ticket domain."""
+class InvalidTransition(Conflict):
+    """The ticket's status does not allow the requested move; the problem lists the moves
+    it does allow (``allowed``) and the status it is in (``current_status``)."""
 
-
-class InvalidTransition(DomainError):
-    """The ticket's status does not allow the requested move (HTTP 409)."""
+    title = "Invalid transition"
 
     def __init__(self, from_status: Status, to_status: Status, allowed: tuple[Status, ...]):
         self.from_status = from_status
         self.to_status = to_status
         self.allowed = allowed
         names = ", ".join(allowed) or "none"
-        super().__init__(f"cannot go from {from_status} to {to_status}; allowed: {names}")
+        super().__init__(
+            f"cannot go from {from_status} to {to_status}; allowed: {names}",
+            allowed=[s.value for s in allowed],
+            current_status=from_status.value,
+        )
 
 
-class FieldError(DomainError):
-    """A field of the request is missing or not acceptable (HTTP 422)."""
+class OutageResolved(Conflict):
+    """An update or resolution for an outage that is over."""
 
-    def __init__(self, field: str, message: str):
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+    title = "Outage resolved"
 
-
-class Forbidden(DomainError):
-    """The actor may not do this to this ticket (HTTP 403)."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+    def __init__(self) -> None:
+        super().__init__("This outage is already resolved")

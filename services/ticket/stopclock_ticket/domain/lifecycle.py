@@ -20,15 +20,13 @@ Choices beyond the handbook, from common ITSM practice:
 from dataclasses import replace
 from datetime import datetime
 
-from stopclock_shared.events.vocabulary import ResolveReason
-from stopclock_ticket.domain.errors import FieldError, Forbidden, InvalidTransition
+from stopclock_shared.errors import Forbidden, Invalid
+from stopclock_shared.events.vocabulary import REQUESTER_ANSWERED, ResolveReason
+from stopclock_ticket.domain.errors import InvalidTransition
 from stopclock_ticket.domain.events import StatusChanged
 from stopclock_ticket.domain.permissions import Actor, may_transition
 from stopclock_ticket.domain.state import TicketState
 from stopclock_ticket.domain.vocabulary import Status, Visibility, WaitingReason
-
-# The `reason` of the StatusChanged caused by a requester's public comment (docs/events.md).
-REQUESTER_ANSWERED = "requester_answered"
 
 _S = Status
 _TRANSITIONS: dict[Status, tuple[Status, ...]] = {
@@ -40,6 +38,9 @@ _TRANSITIONS: dict[Status, tuple[Status, ...]] = {
     _S.CLOSED: (),
     _S.CANCELLED: (),
 }
+# No move out of these; a ticket is open until it is resolved or final.
+FINAL_STATUSES = frozenset(s for s, moves in _TRANSITIONS.items() if not moves)
+OPEN_STATUSES = frozenset(Status) - FINAL_STATUSES - {Status.RESOLVED}
 _WAITING_REASONS = ", ".join(WaitingReason)
 
 
@@ -60,7 +61,7 @@ def transition(
     """Move the ticket to `to` on behalf of `actor` at `now`.
 
     Checks in this order: permission (Forbidden), lifecycle (InvalidTransition),
-    fields (FieldError). `reason` is accepted only when entering waiting_on_user,
+    fields (Invalid). `reason` is accepted only when entering waiting_on_user,
     where it is required; `resolution` is accepted only when resolving, where it
     is required and non-blank. Commands that carry their own reason (e.g.
     `no_response`) pass it as `note`.
@@ -152,20 +153,20 @@ def _parse_status(value: str) -> Status:
     try:
         return Status(value)
     except ValueError:
-        raise FieldError("to", f"unknown status {value!r}") from None
+        raise Invalid.field("to", f"unknown status {value!r}") from None
 
 
 def _check_reason(to: Status, reason: str | None) -> WaitingReason | None:
     if to != Status.WAITING_ON_USER:
         if reason is not None:
-            raise FieldError("reason", "only allowed when moving to waiting_on_user")
+            raise Invalid.field("reason", "only allowed when moving to waiting_on_user")
         return None
     if reason is None:
-        raise FieldError("reason", f"required for waiting_on_user: one of {_WAITING_REASONS}")
+        raise Invalid.field("reason", f"required for waiting_on_user: one of {_WAITING_REASONS}")
     try:
         return WaitingReason(reason)
     except ValueError:
-        raise FieldError(
+        raise Invalid.field(
             "reason", f"unknown reason {reason!r}: one of {_WAITING_REASONS}"
         ) from None
 
@@ -173,10 +174,10 @@ def _check_reason(to: Status, reason: str | None) -> WaitingReason | None:
 def _check_resolution(to: Status, resolution: str | None) -> str | None:
     if to != Status.RESOLVED:
         if resolution is not None:
-            raise FieldError("resolution", "only allowed when moving to resolved")
+            raise Invalid.field("resolution", "only allowed when moving to resolved")
         return None
     if resolution is None or not resolution.strip():
-        raise FieldError("resolution", "a resolution note is required to resolve")
+        raise Invalid.field("resolution", "a resolution note is required to resolve")
     return resolution.strip()
 
 

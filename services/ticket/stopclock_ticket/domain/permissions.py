@@ -2,27 +2,22 @@
 everything; a requester only acts on their own tickets, and only to comment
 publicly, cancel while open, or reopen once resolved."""
 
-from dataclasses import dataclass
+from stopclock_shared.identity import STAFF, Principal
+from stopclock_ticket.domain.vocabulary import Status, Visibility
 
-from stopclock_ticket.domain.vocabulary import STAFF_ROLES, Role, Status, Visibility
+STAFF_ROLES = STAFF
+Actor = Principal  # who is acting: the token's subject (`.id`) and roles
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is acting: the JWT `sub` and `roles`."""
-
-    id: str
-    roles: frozenset[Role]
-
-    @property
-    def is_staff(self) -> bool:
-        """True when any role beyond `requester` is held."""
-        return not self.roles.isdisjoint(STAFF_ROLES)
+def may_act_for(actor: Actor, person_id: str) -> bool:
+    """Staff act for anyone; anyone else for themselves only (their profile, their
+    subscriptions, the tickets they open)."""
+    return actor.is_staff or actor.id == person_id
 
 
 def may_see_ticket(actor: Actor, requester_id: str) -> bool:
     """Staff see every ticket; a requester sees their own only."""
-    return actor.is_staff or actor.id == requester_id
+    return may_act_for(actor, requester_id)
 
 
 def may_see_comment(actor: Actor, visibility: Visibility) -> bool:

@@ -2,62 +2,43 @@
 
 from enum import StrEnum
 
+from stopclock_shared.events.vocabulary import Status, WaitingReason
+from stopclock_shared.identity import Role
+
+# The contract's words, named here with the other domain words.
+__all__ = ["Role", "Status", "WaitingReason"]
+
 
 class TicketType(StrEnum):
+    """An incident (something broke) or a service request (something is wanted)."""
+
     INCIDENT = "incident"
     SERVICE_REQUEST = "service_request"
 
 
-class Impact(StrEnum):
+class Level(StrEnum):
+    """The scale of both impact and urgency."""
+
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
 
 
-class Urgency(StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
+Impact = Level
+Urgency = Level
 
 
 class Priority(StrEnum):
+    """P1 (most urgent) to P4, from impact x urgency (``priority.py``)."""
+
     P1 = "P1"
     P2 = "P2"
     P3 = "P3"
     P4 = "P4"
 
 
-class Status(StrEnum):
-    NEW = "new"
-    ASSIGNED = "assigned"
-    IN_PROGRESS = "in_progress"
-    WAITING_ON_USER = "waiting_on_user"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-class WaitingReason(StrEnum):
-    INFO_REQUESTED = "info_requested"
-    USER_VALIDATION = "user_validation"
-    USER_RESPONSE = "user_response"
-
-
 class Visibility(StrEnum):
+    """Who reads a comment: everyone on the ticket, or the desk only."""
+
     PUBLIC = "public"
     INTERNAL = "internal"
-
-
-class Role(StrEnum):
-    REQUESTER = "requester"
-    AGENT = "agent"
-    MANAGER = "manager"
-    ADMIN = "admin"
-    SERVICE = "service"
-
-
-OPEN_STATUSES: frozenset[Status] = frozenset(
-    {Status.NEW, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_ON_USER}
-)
-FINAL_STATUSES: frozenset[Status] = frozenset({Status.CLOSED, Status.CANCELLED})
-STAFF_ROLES: frozenset[Role] = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN, Role.SERVICE})

@@ -38,8 +38,8 @@ from .reading import (
     InboundMail,
     MalformedMail,
     read_mail,
-    ticket_numbers,
 )
+from .subjects import ticket_numbers
 
 __all__ = [
     "MAX_NEW_TEXT",

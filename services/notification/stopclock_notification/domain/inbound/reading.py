@@ -18,23 +18,13 @@ from .headers import addresses, decoded, first, message_ids, raw_values
 from .html_text import html_to_text
 from .parts import Piece, Structure, structure
 from .reply_text import new_words, normalised
-from .subjects import is_forward_subject, ticket_numbers
+from .subjects import is_forward_subject
 from .text_safety import bounded, clean
 
 MAX_NEW_TEXT = 20_000  # characters of a mail's new text kept (then "[truncated]")
 _MAX_BODY = 1_000_000  # characters of body looked at (history is cut from far less)
 _MAX_SUBJECT = 998
 _MAX_HEADER_VALUE = 2000
-
-__all__ = [
-    "MAX_NEW_TEXT",
-    "Attachment",
-    "Bounce",
-    "InboundMail",
-    "MalformedMail",
-    "read_mail",
-    "ticket_numbers",
-]
 
 
 class MalformedMail(ValueError):

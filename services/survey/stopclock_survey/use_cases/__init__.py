@@ -1,0 +1,1 @@
+"""What the survey service does, one function per use case, on a `UnitOfWork[SurveyRepository]`."""
