@@ -29,5 +29,9 @@ def before_call(ctx: Any, case: Any, **kwargs: Any) -> None:
     if isinstance(params, dict) and isinstance(params.get("name"), str):
         params["name"] = f"fuzz-{params['name']}"[:200]
     body = case.body
-    if isinstance(body, dict) and isinstance(body.get("match"), dict):
-        body["match"]["service"] = FUZZ_SERVICE
+    if isinstance(body, dict):
+        # A body without `match` is a catch-all policy: it must be confined too. A `match`
+        # that is not an object is left as generated (the API refuses it with a 422).
+        match = body.setdefault("match", {})
+        if isinstance(match, dict):
+            match["service"] = FUZZ_SERVICE
