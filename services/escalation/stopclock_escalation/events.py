@@ -5,9 +5,6 @@ the command on ``tickets.commands``; all keyed by ticket id."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
-
-import orjson
 
 from stopclock_shared.events import escalations
 from stopclock_shared.events.commands import ResolveCommand
@@ -32,14 +29,6 @@ SOURCE = "stopclock/escalation"
 Outgoing = tuple[str, str, Envelope]  # (topic, key, envelope), for ``uow.emit``
 
 
-def wire(payload: Payload) -> dict[str, Any]:
-    """A payload's JSON as the service has always sent it: the fields it was given (a
-    forwarded snapshot stays as it came) and datetimes as ``isoformat()`` (``+00:00``),
-    which pydantic's JSON mode would turn into ``Z``."""
-    data: dict[str, Any] = orjson.loads(orjson.dumps(payload.model_dump(exclude_unset=True)))
-    return data
-
-
 def _step_event(
     type_: EventType, payload: Payload, key: str, at: datetime, correlation_id: str | None
 ) -> Outgoing:
@@ -50,7 +39,7 @@ def _step_event(
         source=SOURCE,
         subject=key,
         time=at,
-        data=wire(payload),
+        data=payload.wire(),
         correlation_id=correlation_id,
     )
     return CONTRACT[type_].topic, key, envelope
@@ -59,7 +48,7 @@ def _step_event(
 def _caused_event(type_: EventType, payload: Payload, key: str, cause: Envelope) -> Outgoing:
     """An event another service's event caused, at that event's time."""
     envelope = new_envelope(
-        type_, source=SOURCE, subject=key, time=cause.time, data=wire(payload), cause=cause
+        type_, source=SOURCE, subject=key, time=cause.time, data=payload.wire(), cause=cause
     )
     return CONTRACT[type_].topic, key, envelope
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from stopclock_escalation.events import wire
 from stopclock_shared.events.escalations import AutoResolved
 from stopclock_shared.events.tickets import TicketSnapshot
 
@@ -13,7 +12,7 @@ from .escalation_builders import a_ticket
 
 def test_datetimes_go_out_with_an_offset_as_they_always_did() -> None:
     payload = AutoResolved(ticket=a_ticket(), resolution="Resolved.")
-    data = wire(payload)
+    data = payload.wire()
     assert data["ticket"]["created_at"] == "2025-03-03T09:00:00+00:00"
 
 
@@ -23,5 +22,5 @@ def test_a_forwarded_snapshot_keeps_its_fields_and_leaves_out_those_it_did_not_c
     raw["created_at"] = datetime(2026, 1, 1, 9, tzinfo=UTC).isoformat()
     raw["updated_at"] = datetime(2026, 1, 1, 10, 0, 0, 500, tzinfo=UTC).isoformat()
     raw["vendor_field"] = "kept"
-    data = wire(AutoResolved(ticket=TicketSnapshot.model_validate(raw), resolution="x"))
+    data = AutoResolved(ticket=TicketSnapshot.model_validate(raw), resolution="x").wire()
     assert data["ticket"] == raw
