@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PKGS := shared services/ticket services/sla services/notification services/escalation services/survey
 
-.PHONY: run test stop install venv unit lint fmt bench chaos clean status
+.PHONY: run test stop install venv unit lint fmt generate bench chaos clean status
 
 # The dev venv: runtime pins (requirements.txt, all an image gets) plus the test, lint and stack
 # tools (requirements-dev.txt). devstack/ and bench/ are imported from the repository root.
@@ -46,6 +46,11 @@ lint: $(STAMP)
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/mypy
+
+## generate: rewrite the generated files (contract words, Grafana dashboards) from their sources
+generate: $(STAMP)
+	@$(PY) -m devstack.vocabulary
+	@$(PY) deploy/grafana/generate.py
 
 fmt: $(STAMP)
 	@$(VENV)/bin/ruff format .

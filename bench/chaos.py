@@ -191,7 +191,7 @@ async def _existing(
     for requester in requesters:
         cursor = None
         while True:
-            params = {"requester_id": requester, "limit": 200}
+            params: dict[str, str | int] = {"requester_id": requester, "limit": 200}
             if cursor:
                 params["cursor"] = cursor
             page = (await client.get("/api/v1/tickets", params=params, headers=admin)).json()

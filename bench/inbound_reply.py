@@ -28,6 +28,7 @@ import aiosmtplib
 import httpx
 import orjson
 from aiokafka import ConsumerRecord
+from pydantic import SecretStr
 
 from stopclock_shared.events.topics import SLA_EVENTS, TICKETS_EVENTS
 from stopclock_shared.events.types import EventType
@@ -75,7 +76,7 @@ class Arrivals:
 
 async def _prepare(stack: Stack) -> list[Waiting]:
     admin = stack.auth(unique("bench-admin"), "admin", "agent")
-    key = Settings(jwt_secret=stack.jwt_secret).link_key
+    key = Settings(jwt_secret=SecretStr(stack.jwt_secret)).link_key
     desk = Settings().desk_address
     gate = asyncio.Semaphore(SETUP_CONCURRENCY)
 

@@ -49,20 +49,23 @@ class Threshold:
 
 
 @dataclass(frozen=True)
-class Panel:
-    """A panel: `kind` is a Grafana panel type (timeseries, stat or bargauge)."""
+class Look:
+    """How a panel draws: `kind` is a Grafana panel type (timeseries, stat or bargauge)."""
 
-    title: str
-    description: str
-    queries: tuple[Query, ...]
     kind: str = "timeseries"
     unit: str = "short"
-    width: int = 12
-    height: int = 8
     stacked: bool = False
     thresholds: tuple[Threshold, ...] = (Threshold(None, "green"),)
     min: float | None = None
     max: float | None = None
+
+
+# What a panel plots: one expression (no legend), one query, or several lines.
+Queries = str | Query | tuple[Query, ...]
+# One panel of a dashboard table: title, width in grid columns (of 24), look, queries,
+# description. Adding a panel is adding one of these.
+PanelRow = tuple[str, int, Look, Queries, str]
+PANEL_HEIGHT = 8
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class Row:
     """A titled row of panels, laid out left to right and wrapped at the grid width."""
 
     title: str
-    panels: tuple[Panel, ...]
+    panels: tuple[PanelRow, ...]
 
 
 def rate(selector: str, window: str = "$__rate_interval") -> str:
@@ -105,22 +108,6 @@ def steps(base: str, *rising: tuple[float, str]) -> tuple[Threshold, ...]:
     return (Threshold(None, base), *(Threshold(value, color) for value, color in rising))
 
 
-def stat(
-    title: str,
-    description: str,
-    expr: str,
-    *,
-    width: int,
-    unit: str = "short",
-    thresholds: tuple[Threshold, ...] = steps("green"),
-) -> Panel:
-    """A single number: the last value of one query."""
-    queries = (Query(expr),)
-    return Panel(
-        title, description, queries, kind="stat", unit=unit, width=width, thresholds=thresholds
-    )
-
-
 def csat(window: str, by: str = "") -> str:
     """Share of satisfied survey answers (rating 4-5) over a window, optionally split."""
     total = f"sum by ({by}) " if by else "sum"
@@ -130,6 +117,16 @@ def csat(window: str, by: str = "") -> str:
         f" / {total}(increase({answered}[{window}]))"
     )
 
+
+# The looks several panels share.
+LINES = Look()
+STACKED = Look(stacked=True)
+BARS = Look("bargauge")
+SECONDS = Look(unit="s")
+SHARE = Look(unit="percentunit", min=0, max=1)
+NUMBER = Look("stat")
+RATIO = Look("stat", "percentunit")
+UP = Look("stat", thresholds=steps("red", (1, "green")))
 
 PAUSED_SHARE_6H = (
     "sum(increase(stopclock_sla_resolution_paused_seconds_total[6h]))"
@@ -143,122 +140,124 @@ WITHOUT_QUESTION_6H = (
 
 def overview_rows() -> tuple[Row, ...]:
     """The desk: tickets, SLA clocks, chasing requesters, satisfaction and mail."""
+    open_tickets = "stopclock_tickets_open"
     breaches_24h = "sum(increase(stopclock_sla_breaches_total[24h]))"
     met_24h = "sum(increase(stopclock_sla_met_total[24h]))"
     return (
         Row(
             "Tickets",
             (
-                Panel(
+                (
                     "Open tickets by status",
+                    8,
+                    BARS,
+                    split("status", open_tickets),
                     "Tickets not closed or cancelled, by status.",
-                    (split("status", "stopclock_tickets_open"),),
-                    kind="bargauge",
-                    width=8,
                 ),
-                Panel(
+                (
                     "Open tickets by priority",
+                    8,
+                    BARS,
+                    split("priority", open_tickets),
                     "Tickets not closed or cancelled, by priority (P1 is the most urgent).",
-                    (split("priority", "stopclock_tickets_open"),),
-                    kind="bargauge",
-                    width=8,
                 ),
-                Panel(
+                (
                     "Tickets created per hour",
+                    8,
+                    STACKED,
+                    split("type", per_hour("stopclock_tickets_created_total")),
                     "New incidents and service requests.",
-                    (split("type", per_hour("stopclock_tickets_created_total")),),
-                    width=8,
-                    stacked=True,
                 ),
-                Panel(
+                (
                     "Open tickets over time",
+                    12,
+                    STACKED,
+                    split("status", open_tickets),
                     "Open tickets by status; a growing waiting_on_user band means requesters"
                     " are slow to answer.",
-                    (split("status", "stopclock_tickets_open"),),
-                    stacked=True,
                 ),
-                Panel(
+                (
                     "Status changes per hour",
-                    "Transitions applied, by the status reached.",
-                    (
-                        split(
-                            "to_status",
-                            per_hour("stopclock_ticket_transitions_total"),
-                            "to {{to_status}}",
-                        ),
+                    12,
+                    STACKED,
+                    split(
+                        "to_status",
+                        per_hour("stopclock_ticket_transitions_total"),
+                        "to {{to_status}}",
                     ),
-                    stacked=True,
+                    "Transitions applied, by the status reached.",
                 ),
             ),
         ),
         Row(
             "SLA",
             (
-                Panel(
+                (
                     "Clocks running and paused",
+                    12,
+                    LINES,
+                    split("state", 'stopclock_sla_clocks{state=~"running|paused"}'),
                     "A clock is paused while its ticket waits on the requester.",
-                    (split("state", 'stopclock_sla_clocks{state=~"running|paused"}'),),
-                    width=12,
                 ),
-                Panel(
+                (
                     "Breaches per hour",
-                    "SLA targets missed, by priority and target.",
-                    (
-                        split(
-                            "priority, target",
-                            per_hour("stopclock_sla_breaches_total"),
-                            "{{priority}} {{target}}",
-                        ),
+                    12,
+                    STACKED,
+                    split(
+                        "priority, target",
+                        per_hour("stopclock_sla_breaches_total"),
+                        "{{priority}} {{target}}",
                     ),
-                    width=12,
-                    stacked=True,
+                    "SLA targets missed, by priority and target.",
                 ),
-                stat(
+                (
                     "Breaches (24 h)",
-                    "SLA targets missed over the last 24 hours.",
+                    6,
+                    Look("stat", thresholds=steps("green", (1, "orange"), (10, "red"))),
                     breaches_24h,
-                    width=6,
-                    thresholds=steps("green", (1, "orange"), (10, "red")),
+                    "SLA targets missed over the last 24 hours.",
                 ),
-                stat(
+                (
                     "Targets met (24 h)",
-                    "Share of the clocks that ended in the last 24 hours within their target.",
+                    6,
+                    Look(
+                        "stat",
+                        "percentunit",
+                        thresholds=steps("red", (0.9, "orange"), (0.95, "green")),
+                    ),
                     f"{met_24h} / ({met_24h} + {breaches_24h})",
-                    unit="percentunit",
-                    width=6,
-                    thresholds=steps("red", (0.9, "orange"), (0.95, "green")),
+                    "Share of the clocks that ended in the last 24 hours within their target.",
                 ),
-                Panel(
+                (
                     "Warnings per hour",
+                    12,
+                    STACKED,
+                    split("target", per_hour("stopclock_sla_warnings_total")),
                     "Warnings sent at the configured fractions of a target (50 %, 75 %, 90 %).",
-                    (split("target", per_hour("stopclock_sla_warnings_total")),),
-                    width=12,
-                    stacked=True,
                 ),
-                Panel(
+                (
                     "Paused share and waits without a question (6 h)",
+                    12,
+                    SHARE,
+                    (
+                        Query(PAUSED_SHARE_6H, "paused share"),
+                        Query(WITHOUT_QUESTION_6H, "waits without a question"),
+                    ),
                     "Share of the resolution clocks' business time spent paused, and share of"
                     " the waits set with no question to the requester (no note, no public"
                     " comment before). A high second line means tickets parked in a waiting"
                     " status to stop the clock (alert StopclockPausesWithoutQuestion; the"
                     " per-agent detail is GET /api/v1/sla/reports/pauses).",
-                    (
-                        Query(PAUSED_SHARE_6H, "paused share"),
-                        Query(WITHOUT_QUESTION_6H, "waits without a question"),
-                    ),
-                    width=12,
-                    unit="percentunit",
-                    min=0,
-                    max=1,
                 ),
             ),
         ),
         Row(
             "Chasing requesters",
             (
-                Panel(
+                (
                     "Reminders, escalations and auto-resolves per hour",
-                    "What the escalation service did about requesters who do not answer.",
+                    16,
+                    LINES,
                     (
                         Query(f"sum({per_hour('stopclock_reminders_total')})", "reminders"),
                         split(
@@ -268,76 +267,80 @@ def overview_rows() -> tuple[Row, ...]:
                         ),
                         Query(f"sum({per_hour('stopclock_auto_resolves_total')})", "auto-resolved"),
                     ),
-                    width=16,
+                    "What the escalation service did about requesters who do not answer.",
                 ),
-                stat(
+                (
                     "Tickets waiting on the requester",
-                    "Waiting episodes open now.",
+                    8,
+                    NUMBER,
                     "sum(stopclock_waiting_episodes_open)",
-                    width=8,
+                    "Waiting episodes open now.",
                 ),
             ),
         ),
         Row(
             "Satisfaction",
             (
-                Panel(
+                (
                     "CSAT after an SLA breach and without",
+                    12,
+                    SHARE,
+                    Query(csat("1d", by="after_breach"), "after breach: {{after_breach}}"),
                     "Share of satisfied answers (rating 4-5) over a sliding day, for tickets"
                     " whose SLA was breached (true) and the others (false).",
-                    (Query(csat("1d", by="after_breach"), "after breach: {{after_breach}}"),),
-                    unit="percentunit",
-                    min=0,
-                    max=1,
                 ),
-                stat(
+                (
                     "CSAT (7 d)",
-                    "Share of satisfied answers over the last 7 days.",
+                    4,
+                    Look(
+                        "stat",
+                        "percentunit",
+                        thresholds=steps("red", (0.7, "orange"), (0.85, "green")),
+                    ),
                     csat("7d"),
-                    unit="percentunit",
-                    width=4,
-                    thresholds=steps("red", (0.7, "orange"), (0.85, "green")),
+                    "Share of satisfied answers over the last 7 days.",
                 ),
-                stat(
+                (
                     "Survey response rate (7 d)",
-                    "Answers over invitations sent in the last 7 days.",
+                    4,
+                    RATIO,
                     "sum(increase(stopclock_surveys_answered_total[7d]))"
                     " / sum(increase(stopclock_surveys_sent_total[7d]))",
-                    unit="percentunit",
-                    width=4,
+                    "Answers over invitations sent in the last 7 days.",
                 ),
-                stat(
+                (
                     "Negative answers (7 d)",
-                    "Ratings of 2 or less, or 'not resolved': each one reached the desk manager.",
+                    4,
+                    Look("stat", thresholds=steps("green", (1, "orange"))),
                     "sum(increase(stopclock_surveys_negative_total[7d]))",
-                    width=4,
-                    thresholds=steps("green", (1, "orange")),
+                    "Ratings of 2 or less, or 'not resolved': each one reached the desk manager.",
                 ),
             ),
         ),
         Row(
             "Mail",
             (
-                Panel(
+                (
                     "Mails per hour",
-                    "Sent, failed attempts (retried) and dead mails (never delivered).",
+                    12,
+                    LINES,
                     (
                         Query(f"sum({per_hour('stopclock_mails_sent_total')})", "sent"),
                         Query(f"sum({per_hour('stopclock_mails_failed_total')})", "failed"),
                         Query(f"sum({per_hour('stopclock_mails_dead_total')})", "dead"),
                     ),
+                    "Sent, failed attempts (retried) and dead mails (never delivered).",
                 ),
-                Panel(
+                (
                     "Event to SMTP, p95 by kind",
+                    12,
+                    SECONDS,
+                    Query(
+                        quantile(0.95, "stopclock_mail_end_to_end_seconds", by="kind, le"),
+                        "{{kind}}",
+                    ),
                     "From the time of the event that caused a mail to the SMTP server"
                     " accepting it.",
-                    (
-                        Query(
-                            quantile(0.95, "stopclock_mail_end_to_end_seconds", by="kind, le"),
-                            "{{kind}}",
-                        ),
-                    ),
-                    unit="s",
                 ),
             ),
         ),
@@ -350,218 +353,227 @@ def service_rows() -> tuple[Row, ...]:
     requests = f"stopclock_http_requests_total{{{svc}}}"
     errors = f'stopclock_http_requests_total{{{svc}, status=~"5.."}}'
     client_errors = f'stopclock_http_requests_total{{{svc}, status=~"4.."}}'
+    error_ratio = f"sum({rate(errors)}) / sum({rate(requests)})"
+    lag = f"stopclock_consumer_lag_messages{{{svc}}}"
     return (
         Row(
             "Health",
             (
-                stat(
+                (
                     "Ready replicas",
-                    "Replicas whose /readyz answers 200 (database and Kafka reachable).",
+                    6,
+                    UP,
                     f"sum(stopclock_ready{{{svc}}})",
-                    width=6,
-                    thresholds=steps("red", (1, "green")),
+                    "Replicas whose /readyz answers 200 (database and Kafka reachable).",
                 ),
-                stat(
+                (
                     "Scraped replicas up",
-                    "Replicas Prometheus could scrape at the last attempt.",
+                    6,
+                    UP,
                     f"sum(up{{{svc}}})",
-                    width=6,
-                    thresholds=steps("red", (1, "green")),
+                    "Replicas Prometheus could scrape at the last attempt.",
                 ),
-                stat(
+                (
                     "Requests per second",
-                    "All routes.",
+                    6,
+                    Look("stat", "reqps"),
                     f"sum({rate(requests)})",
-                    unit="reqps",
-                    width=6,
+                    "All routes.",
                 ),
-                stat(
+                (
                     "Server errors",
+                    6,
+                    Look(
+                        "stat",
+                        "percentunit",
+                        thresholds=steps("green", (0.01, "orange"), (0.05, "red")),
+                    ),
+                    error_ratio,
                     "Share of requests answered 5xx.",
-                    f"sum({rate(errors)}) / sum({rate(requests)})",
-                    unit="percentunit",
-                    width=6,
-                    thresholds=steps("green", (0.01, "orange"), (0.05, "red")),
                 ),
             ),
         ),
         Row(
             "HTTP",
             (
-                Panel(
+                (
                     "Requests by route",
+                    8,
+                    Look(unit="reqps"),
+                    split("route", rate(requests)),
                     "Rate of requests by route template.",
-                    (split("route", rate(requests)),),
-                    unit="reqps",
-                    width=8,
                 ),
-                Panel(
+                (
                     "Error ratio",
-                    "Share of requests answered 5xx (bugs, broken dependencies) and 4xx"
-                    " (bad input, auth).",
+                    8,
+                    Look(unit="percentunit", thresholds=steps("green", (0.05, "red")), min=0),
                     (
-                        Query(f"sum({rate(errors)}) / sum({rate(requests)})", "5xx"),
+                        Query(error_ratio, "5xx"),
                         Query(f"sum({rate(client_errors)}) / sum({rate(requests)})", "4xx"),
                     ),
-                    unit="percentunit",
-                    width=8,
-                    min=0,
-                    thresholds=steps("green", (0.05, "red")),
+                    "Share of requests answered 5xx (bugs, broken dependencies) and 4xx"
+                    " (bad input, auth).",
                 ),
-                Panel(
+                (
                     "Latency",
-                    "Time to answer, all routes.",
+                    8,
+                    SECONDS,
                     percentiles("stopclock_http_request_duration_seconds", (0.5, 0.95, 0.99), svc),
-                    unit="s",
-                    width=8,
+                    "Time to answer, all routes.",
                 ),
             ),
         ),
         Row(
             "Kafka consumers",
             (
-                Panel(
+                (
                     "Messages by topic and outcome",
+                    12,
+                    Look(unit="ops", stacked=True),
+                    split(
+                        "topic, outcome",
+                        rate(f"stopclock_consumer_messages_total{{{svc}}}"),
+                        "{{topic}} {{outcome}}",
+                    ),
                     "applied, duplicate (already processed), ignored (unknown type), dlq and"
                     " error (retried).",
-                    (
-                        split(
-                            "topic, outcome",
-                            rate(f"stopclock_consumer_messages_total{{{svc}}}"),
-                            "{{topic}} {{outcome}}",
-                        ),
-                    ),
-                    unit="ops",
-                    stacked=True,
                 ),
-                Panel(
+                (
                     "Processing time p95 by topic",
+                    12,
+                    SECONDS,
+                    Query(
+                        quantile(
+                            0.95, "stopclock_consumer_processing_seconds", svc, by="topic, le"
+                        ),
+                        "{{topic}}",
+                    ),
                     "Decode, apply and commit one message.",
-                    (
-                        Query(
-                            quantile(
-                                0.95, "stopclock_consumer_processing_seconds", svc, by="topic, le"
-                            ),
-                            "{{topic}}",
-                        ),
-                    ),
-                    unit="s",
                 ),
-                Panel(
+                (
                     "Lag by topic",
+                    8,
+                    LINES,
+                    split("topic", lag),
                     "Messages not yet processed, summed over partitions.",
-                    (split("topic", f"stopclock_consumer_lag_messages{{{svc}}}"),),
-                    width=8,
                 ),
-                Panel(
+                (
                     "Lag of the most behind partition",
+                    8,
+                    LINES,
+                    Query(f"max by (topic) ({lag})", "{{topic}}"),
                     "One partition far behind the others points at a message that keeps failing.",
-                    (
-                        Query(
-                            f"max by (topic) (stopclock_consumer_lag_messages{{{svc}}})",
-                            "{{topic}}",
-                        ),
-                    ),
-                    width=8,
                 ),
-                Panel(
+                (
                     "Dead-lettered messages",
-                    "Messages sent to <topic>.dlq, by source topic.",
-                    (
-                        split(
-                            "topic",
-                            f"increase(stopclock_dlq_messages_total{{{svc}}}[$__rate_interval])",
-                        ),
+                    8,
+                    Look(thresholds=steps("green", (1, "red"))),
+                    split(
+                        "topic",
+                        f"increase(stopclock_dlq_messages_total{{{svc}}}[$__rate_interval])",
                     ),
-                    width=8,
-                    thresholds=steps("green", (1, "red")),
+                    "Messages sent to <topic>.dlq, by source topic.",
                 ),
             ),
         ),
         Row(
             "Outbox",
             (
-                Panel(
+                (
                     "Unsent rows",
+                    12,
+                    LINES,
+                    Query(f"sum(stopclock_outbox_backlog_rows{{{svc}}})", "rows"),
                     "Outbox rows waiting for the relay.",
-                    (Query(f"sum(stopclock_outbox_backlog_rows{{{svc}}})", "rows"),),
                 ),
-                Panel(
+                (
                     "Oldest unsent row",
+                    12,
+                    Look(unit="s", thresholds=steps("green", (60, "red"))),
+                    Query(f"max(stopclock_outbox_oldest_unsent_age_seconds{{{svc}}})", "age"),
                     "The alert fires above 60 s.",
-                    (Query(f"max(stopclock_outbox_oldest_unsent_age_seconds{{{svc}}})", "age"),),
-                    unit="s",
-                    thresholds=steps("green", (60, "red")),
                 ),
-                Panel(
+                (
                     "Published per second by topic",
+                    12,
+                    Look(unit="ops"),
+                    split("topic", rate(f"stopclock_outbox_published_total{{{svc}}}")),
                     "Outbox rows acknowledged by the broker.",
-                    (split("topic", rate(f"stopclock_outbox_published_total{{{svc}}}")),),
-                    unit="ops",
                 ),
-                Panel(
+                (
                     "Commit to broker ack",
-                    "From the transaction that wrote an event to Kafka's acknowledgement.",
+                    12,
+                    SECONDS,
                     percentiles("stopclock_outbox_publish_latency_seconds", (0.5, 0.99), svc),
-                    unit="s",
+                    "From the transaction that wrote an event to Kafka's acknowledgement.",
                 ),
             ),
         ),
         Row(
             "Timers (sla and escalation services)",
             (
-                Panel(
+                (
                     "SLA timer lag",
-                    "Fired minus due; the alert fires when p99 stays above 1 s.",
+                    8,
+                    Look(unit="s", thresholds=steps("green", (1, "red"))),
                     percentiles("stopclock_sla_timer_lag_seconds", (0.5, 0.99)),
-                    unit="s",
-                    width=8,
-                    thresholds=steps("green", (1, "red")),
+                    "Fired minus due; the alert fires when p99 stays above 1 s.",
                 ),
-                Panel(
+                (
                     "Escalation timer lag",
-                    "Reminders and escalations: fired minus due.",
+                    8,
+                    SECONDS,
                     percentiles("stopclock_escalation_timer_lag_seconds", (0.5, 0.99)),
-                    unit="s",
-                    width=8,
+                    "Reminders and escalations: fired minus due.",
                 ),
-                Panel(
+                (
                     "SLA timers scheduled",
+                    8,
+                    LINES,
+                    split("instance", "stopclock_sla_timers_scheduled"),
                     "Timers held in memory, by replica.",
-                    (split("instance", "stopclock_sla_timers_scheduled"),),
-                    width=8,
                 ),
             ),
         ),
     )
 
 
-def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> Json:
-    """The Grafana JSON of one panel at grid position (x, y)."""
-    instant = panel.kind != "timeseries"
+def queries_of(queries: Queries) -> tuple[Query, ...]:
+    """The targets of a panel row's queries cell."""
+    if isinstance(queries, str):
+        return (Query(queries),)
+    if isinstance(queries, Query):
+        return (queries,)
+    return queries
+
+
+def panel_json(panel: PanelRow, panel_id: int, x: int, y: int) -> Json:
+    """The Grafana JSON of one panel row at grid position (x, y)."""
+    title, width, look, queries, description = panel
+    instant = look.kind != "timeseries"
     defaults: Json = {
-        "unit": panel.unit,
+        "unit": look.unit,
         "color": {"mode": "thresholds" if instant else "palette-classic"},
         "thresholds": {
             "mode": "absolute",
-            "steps": [{"color": t.color, "value": t.value} for t in panel.thresholds],
+            "steps": [{"color": t.color, "value": t.value} for t in look.thresholds],
         },
     }
-    if panel.min is not None:
-        defaults["min"] = panel.min
-    if panel.max is not None:
-        defaults["max"] = panel.max
+    if look.min is not None:
+        defaults["min"] = look.min
+    if look.max is not None:
+        defaults["max"] = look.max
     reduce = {"calcs": ["lastNotNull"], "fields": "", "values": False}
     options: Json
-    if panel.kind == "timeseries":
+    if look.kind == "timeseries":
         defaults["custom"] = {
             "drawStyle": "line",
             "lineWidth": 1,
-            "fillOpacity": 30 if panel.stacked else 10,
+            "fillOpacity": 30 if look.stacked else 10,
             "showPoints": "never",
             "spanNulls": False,
-            "stacking": {"group": "A", "mode": "normal" if panel.stacked else "none"},
-            "thresholdsStyle": {"mode": "line" if len(panel.thresholds) > 1 else "off"},
+            "stacking": {"group": "A", "mode": "normal" if look.stacked else "none"},
+            "thresholdsStyle": {"mode": "line" if len(look.thresholds) > 1 else "off"},
         }
         options = {
             "legend": {
@@ -572,7 +584,7 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> Json:
             },
             "tooltip": {"mode": "multi", "sort": "desc"},
         }
-    elif panel.kind == "stat":
+    elif look.kind == "stat":
         options = {
             "reduceOptions": reduce,
             "colorMode": "value",
@@ -583,7 +595,7 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> Json:
             "wideLayout": True,
             "showPercentChange": False,
         }
-    elif panel.kind == "bargauge":
+    elif look.kind == "bargauge":
         options = {
             "reduceOptions": reduce,
             "displayMode": "gradient",
@@ -597,14 +609,14 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> Json:
             "maxVizHeight": 300,
         }
     else:
-        raise ValueError(f"unknown panel kind {panel.kind!r}")
+        raise ValueError(f"unknown panel kind {look.kind!r}")
     return {
         "id": panel_id,
-        "type": panel.kind,
-        "title": panel.title,
-        "description": panel.description,
+        "type": look.kind,
+        "title": title,
+        "description": description,
         "datasource": DATASOURCE,
-        "gridPos": {"h": panel.height, "w": panel.width, "x": x, "y": y},
+        "gridPos": {"h": PANEL_HEIGHT, "w": width, "x": x, "y": y},
         "fieldConfig": {"defaults": defaults, "overrides": []},
         "options": options,
         "targets": [
@@ -617,7 +629,7 @@ def panel_json(panel: Panel, panel_id: int, x: int, y: int) -> Json:
                 "legendFormat": query.legend or "__auto",
                 "refId": chr(ord("A") + index),
             }
-            for index, query in enumerate(panel.queries)
+            for index, query in enumerate(queries_of(queries))
         ],
     }
 
@@ -643,13 +655,14 @@ def layout(rows: Sequence[Row]) -> list[Json]:
         x = 0
         line_height = 0
         for panel in row.panels:
-            if x + panel.width > GRID_WIDTH:
+            width = panel[1]  # the width column of the panel row
+            if x + width > GRID_WIDTH:
                 y += line_height
                 x, line_height = 0, 0
             panels.append(panel_json(panel, next_id, x, y))
             next_id += 1
-            x += panel.width
-            line_height = max(line_height, panel.height)
+            x += width
+            line_height = max(line_height, PANEL_HEIGHT)
         y += line_height
     return panels
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -38,6 +39,13 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Text widths every database shares, so each fact has one number: an id or a name as the
+# API bounds it, a mail address (RFC 5321: 64 + 1 + 255) and a language tag.
+IDENTIFIER = String(200)
+MAIL_ADDRESS = String(320)
+LANGUAGE_TAG = String(16)
 
 
 def utc_now() -> datetime:
@@ -74,11 +82,11 @@ def common_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         metadata,
         Column("id", BigInteger, Identity(), primary_key=True),
         Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
-        Column("topic", String(200), nullable=False),
-        Column("key", String(200), nullable=False),
+        Column("topic", IDENTIFIER, nullable=False),
+        Column("key", IDENTIFIER, nullable=False),
         Column("payload", LargeBinary, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
-        Column("published_at", DateTime(timezone=True)),
+        timestamp_column("created_at"),
+        timestamp_column("published_at", nullable=True),
     )
     Index("ix_outbox_unpublished", outbox.c.id, postgresql_where=outbox.c.published_at.is_(None))
     processed = Table(
@@ -86,20 +94,20 @@ def common_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
         metadata,
         Column("consumer", String(100), primary_key=True),
         Column("event_id", UUID(as_uuid=True), primary_key=True),
-        Column(
-            "processed_at", DateTime(timezone=True), nullable=False, server_default=text("now()")
-        ),
+        timestamp_column("processed_at"),
     )
     idempotency = Table(
         "idempotency_keys",
         metadata,
-        Column("key", String(200), primary_key=True),
-        Column("principal", String(200), primary_key=True),
-        Column("route", String(200), primary_key=True),
+        Column("key", IDENTIFIER),
+        Column("principal", IDENTIFIER),
+        Column("route", IDENTIFIER),
         Column("request_hash", String(64), nullable=False),
         Column("status_code", Integer, nullable=False),
         Column("response", JSONB, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+        timestamp_column("created_at"),
+        # One stored answer per key, per caller, per route.
+        PrimaryKeyConstraint("key", "principal", "route"),
     )
     return outbox, processed, idempotency
 

@@ -5,19 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 
+from .events.vocabulary import STAFF, Role
 
-class Role(StrEnum):
-    REQUESTER = "requester"
-    AGENT = "agent"
-    MANAGER = "manager"
-    ADMIN = "admin"
-    SERVICE = "service"
-
-
-# Every role beyond the requester's is the desk's (or a service acting for it).
-STAFF = frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN, Role.SERVICE})
+__all__ = ["STAFF", "Principal", "Role"]  # the roles are contract words (vocabulary.toml)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from .problems import field_error
@@ -83,3 +83,19 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 # Cursors we issue are unpadded base64url; anything else is refused before it is decoded.
 CursorQuery = Annotated[str | None, Query(max_length=1000, pattern=r"^[A-Za-z0-9_-]*$")]
+
+
+class Paging(NamedTuple):
+    """Which page of a list a request asks for: its size, and the cursor after which it
+    starts (None: the first page)."""
+
+    limit: int
+    cursor: str | None
+
+
+def _paging(limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None) -> Paging:
+    return Paging(limit, cursor)
+
+
+# The `limit` and `cursor` query parameters of every list route, as one parameter.
+PagingQuery = Annotated[Paging, Depends(_paging)]

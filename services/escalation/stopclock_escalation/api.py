@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
@@ -41,17 +41,6 @@ def _unit_of_work(request: Request, session: SessionDep) -> SqlUnitOfWork[SqlEsc
 UowDep = Annotated[SqlUnitOfWork[SqlEscalationRepository], Depends(_unit_of_work)]
 
 
-class Paging(NamedTuple):
-    limit: int
-    cursor: str | None
-
-
-def _paging(
-    limit: pagination.LimitQuery = pagination.DEFAULT_LIMIT, cursor: pagination.CursorQuery = None
-) -> Paging:
-    return Paging(limit, cursor)
-
-
 def _escalation_filter(
     ticket_id: str | None = None, kind: str | None = None
 ) -> tuple[uuid.UUID | None, EscalationKind | None]:
@@ -62,7 +51,6 @@ def _escalation_filter(
     )
 
 
-PagingDep = Annotated[Paging, Depends(_paging)]
 FilterDep = Annotated[tuple[uuid.UUID | None, EscalationKind | None], Depends(_escalation_filter)]
 
 
@@ -84,7 +72,7 @@ def _policy_read(found: PolicyInForce) -> dict[str, Any]:
     ),
 )
 async def list_policies(
-    principal: StaffDep, uow: UowDep, settings: SettingsDep, paging: PagingDep
+    principal: StaffDep, uow: UowDep, settings: SettingsDep, paging: pagination.PagingQuery
 ) -> dict[str, object]:
     found = await policies.list_policies(uow, settings.desk_manager_email)
     return pagination.page_of_list([_policy_read(p) for p in found], *paging)
@@ -134,7 +122,7 @@ _ESCALATIONS = "Everything that happened to chase a ticket, oldest first"
 
 @router.get("/escalations", **documented(Page[EscalationRead], "escalations", _ESCALATIONS))
 async def list_escalations(
-    principal: StaffDep, uow: UowDep, wanted: FilterDep, paging: PagingDep
+    principal: StaffDep, uow: UowDep, wanted: FilterDep, paging: pagination.PagingQuery
 ) -> dict[str, object]:
     after = pagination.decode_cursor(paging.cursor, int) if paging.cursor else None
     query = EscalationQuery(*wanted, paging.limit, after)

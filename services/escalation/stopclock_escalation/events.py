@@ -89,7 +89,7 @@ def ladder_events(
             ticket=ticket,
             level=action.level,
             of=action.of,
-            next_step=action.next_step.value,
+            next_step=action.next_step,
             deadline=action.deadline,
         )
     elif isinstance(action, ManagerEscalated):

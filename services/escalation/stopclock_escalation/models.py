@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.sql.schema import SchemaItem
 
-from stopclock_shared.db import service_metadata
+from stopclock_shared.db import IDENTIFIER, service_metadata
 from stopclock_shared.db import timestamp_column as _ts
 
 metadata, outbox, processed_events, idempotency_keys = service_metadata()
@@ -30,7 +30,7 @@ def _table(name: str, *items: SchemaItem) -> Table:
 # The API body of PUT /escalation/policies/{name}, stored whole: a policy is read as one value.
 escalation_policies = _table(
     "escalation_policies",
-    Column("name", String(200), primary_key=True),
+    Column("name", IDENTIFIER, primary_key=True),
     Column("spec", JSONB, nullable=False),
     _ts("created_at"),
     _ts("updated_at"),
@@ -39,7 +39,7 @@ escalation_policies = _table(
 # A copy of the SLA service's calendars, learnt from `calendar_updated` events on sla.events.
 calendars = _table(
     "calendars",
-    Column("name", String(200), primary_key=True),
+    Column("name", IDENTIFIER, primary_key=True),
     Column("spec", JSONB, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     _ts("received_at"),
@@ -49,7 +49,7 @@ waiting_episodes = _table(
     "waiting_episodes",
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("ticket_id", UUID(as_uuid=True), nullable=False),
-    Column("requester_id", String(200), nullable=False),
+    Column("requester_id", IDENTIFIER, nullable=False),
     # Kafka partition of the ticket's messages: the replica owning it owns the timers.
     Column("partition", Integer, nullable=False),
     # The policy as it was when waiting started (a later change never moves these reminders).
@@ -68,7 +68,7 @@ waiting_episodes = _table(
     # The latest ticket snapshot seen (events carry it), for the decision and the events.
     Column("ticket", JSONB, nullable=False),
     Column("ticket_version", Integer, nullable=False),
-    Column("correlation_id", String(200)),
+    Column("correlation_id", IDENTIFIER),
     _ts("created_at"),
     _ts("updated_at"),
 )

@@ -18,7 +18,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
-from stopclock_shared.db import service_metadata, timestamp_column
+from stopclock_shared.db import (
+    IDENTIFIER,
+    LANGUAGE_TAG,
+    MAIL_ADDRESS,
+    service_metadata,
+    timestamp_column,
+)
 
 metadata, outbox, processed_events, idempotency_keys = service_metadata()
 
@@ -35,16 +41,16 @@ notifications = Table(
     Column("id", UUID(as_uuid=True), primary_key=True),
     # event_id:kind:recipient (PlannedMail.dedupe_key): a redelivered event inserts nothing.
     Column("dedupe_key", Text, nullable=False, unique=True),
-    Column("event_id", String(200), nullable=False),
-    Column("event_type", String(200), nullable=False),
+    Column("event_id", IDENTIFIER, nullable=False),
+    Column("event_type", IDENTIFIER, nullable=False),
     Column("event_time", DateTime(timezone=True), nullable=False),
-    Column("correlation_id", String(200)),
+    Column("correlation_id", IDENTIFIER),
     # Text, not uuid: outage mails have none, and the log must accept any id an event carries.
-    Column("ticket_id", String(200)),
+    Column("ticket_id", IDENTIFIER),
     Column("kind", String(40), nullable=False),
-    Column("recipient", String(320), nullable=False),
-    Column("recipient_id", String(200)),
-    Column("locale", String(16), nullable=False),
+    Column("recipient", MAIL_ADDRESS, nullable=False),
+    Column("recipient_id", IDENTIFIER),
+    Column("locale", LANGUAGE_TAG, nullable=False),
     Column("timezone", String(64), nullable=False),
     Column("context", JSONB, nullable=False),
     Column("subject", Text, nullable=False),
@@ -76,11 +82,39 @@ Index("ix_notifications_message_id", notifications.c.message_id)
 preferences = Table(
     "preferences",
     metadata,
-    Column("person_id", String(200), primary_key=True),
+    Column("person_id", IDENTIFIER, primary_key=True),
     Column("opt_out", ARRAY(Text), nullable=False, server_default=text("'{}'")),
     timestamp_column("updated_at"),
 )
 
+
+# Replica of the tickets the inbound mail threads to, from every tickets.events message
+# (event-carried state; the newest version wins).
+ticket_refs = Table(
+    "ticket_refs",
+    metadata,
+    Column("ticket_id", IDENTIFIER, primary_key=True),
+    Column("number", String(40), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("waiting_reason", String(40)),
+    Column("version", Integer, nullable=False),
+    # Who may answer it by mail, and in which language we answer them.
+    Column("requester_id", IDENTIFIER, nullable=False),
+    Column("requester_email", MAIL_ADDRESS, nullable=False),
+    Column("requester_locale", LANGUAGE_TAG, nullable=False),
+)
+Index("ix_ticket_refs_number", ticket_refs.c.number)
+
+# Replica of the people directory (people.events): who may open a ticket by mail.
+people = Table(
+    "people",
+    metadata,
+    Column("person_id", IDENTIFIER, primary_key=True),
+    Column("email", MAIL_ADDRESS, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_people_email", func.lower(people.c.email))
 
 OUTCOMES = ("comment", "internal_comment", "new_ticket", "auto_reply", "bounce", "rejected")
 
@@ -93,9 +127,9 @@ inbound_mails = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     # The Message-ID header, or "sha256:<hex>" of the raw bytes when the mail has none.
     Column("message_id", String(998), nullable=False),
-    Column("sender", String(320), nullable=False),
+    Column("sender", MAIL_ADDRESS, nullable=False),
     Column("subject", Text, nullable=False),
-    Column("ticket_id", String(200)),
+    Column("ticket_id", IDENTIFIER),
     Column("outcome", String(20), nullable=False),
     Column("detail", Text, nullable=False),
     Column("raw_size", Integer, nullable=False),
@@ -120,30 +154,3 @@ Index(
 Index("ix_inbound_mails_received", inbound_mails.c.received_at, inbound_mails.c.id)
 Index("ix_inbound_mails_ticket", inbound_mails.c.ticket_id, inbound_mails.c.received_at)
 Index("ix_inbound_mails_sender", inbound_mails.c.sender, inbound_mails.c.received_at)
-
-# Replica of the tickets the inbound mail threads to, from every tickets.events message
-# (event-carried state; the newest version wins).
-ticket_refs = Table(
-    "ticket_refs",
-    metadata,
-    Column("ticket_id", String(200), primary_key=True),
-    Column("number", String(40), nullable=False),
-    Column("requester_id", String(200), nullable=False),
-    Column("requester_email", String(320), nullable=False),
-    Column("requester_locale", String(16), nullable=False),
-    Column("status", String(40), nullable=False),
-    Column("waiting_reason", String(40)),
-    Column("version", Integer, nullable=False),
-)
-Index("ix_ticket_refs_number", ticket_refs.c.number)
-
-# Replica of the people directory (people.events): who may open a ticket by mail.
-people = Table(
-    "people",
-    metadata,
-    Column("person_id", String(200), primary_key=True),
-    Column("email", String(320), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-)
-Index("ix_people_email", func.lower(people.c.email))

@@ -12,14 +12,7 @@ from pydantic import AwareDatetime, BaseModel
 from stopclock_shared.auth import Principal, PrincipalDep, Role, require_roles
 from stopclock_shared.db import SessionDep, utc_now
 from stopclock_shared.openapi import documented
-from stopclock_shared.pagination import (
-    DEFAULT_LIMIT,
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_key_cursor,
-    encode_key_cursor,
-)
+from stopclock_shared.pagination import Page, PagingQuery, decode_key_cursor, encode_key_cursor
 from stopclock_shared.problems import problem_responses
 from stopclock_shared.runtime import Runtime, settings_dependency
 from stopclock_shared.unit_of_work import SqlUnitOfWork
@@ -98,13 +91,10 @@ def versioned_reads(
     """`GET /{kind}` (current versions by name) and `GET /{kind}/{name}` (?version=)."""
 
     async def list_current(
-        uow: UowDep,
-        principal: PrincipalDep,
-        limit: LimitQuery = DEFAULT_LIMIT,
-        cursor: CursorQuery = None,
+        uow: UowDep, principal: PrincipalDep, paging: PagingQuery
     ) -> dict[str, Any]:
-        after = decode_key_cursor(cursor) if cursor else None
-        return page(await use_cases.list_current(uow, kind, after, limit), shape)
+        after = decode_key_cursor(paging.cursor) if paging.cursor else None
+        return page(await use_cases.list_current(uow, kind, after, paging.limit), shape)
 
     async def get_version(
         name: Name, uow: UowDep, principal: PrincipalDep, version: VersionQuery = None

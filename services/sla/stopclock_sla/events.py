@@ -4,7 +4,8 @@ calendar versions.
 Payload (docs/events.md): `events.sla.SlaClockEvent` (`fraction` only on warnings,
 `breached_at` once breached) and `events.sla.CalendarUpdated`. The envelope `time` is the
 event time: for a warning or a breach, the instant the threshold was reached, not when a
-timer noticed it.
+timer noticed it. Data is written as every producer writes it (`payload.wire_values`:
+isoformat times, `+00:00`).
 
 `SlaRetargeted` has no public type: it is not published (the clocks' new figures show in
 the read API, and the next warning or breach carries them).
@@ -13,16 +14,15 @@ the read API, and the next warning or breach carries them).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import fields
 from datetime import datetime
 from typing import Final
 
 from stopclock_shared.events.envelope import Envelope, new_envelope
+from stopclock_shared.events.payload import wire_values
 from stopclock_shared.events.sla import CalendarUpdated, SlaClockEvent
 from stopclock_shared.events.tickets import TicketSnapshot
 from stopclock_shared.events.types import EventType
 from stopclock_sla.domain import SlaEvent
-from stopclock_sla.domain.events import SlaEventBase
 
 from .repository import Outgoing
 
@@ -45,27 +45,32 @@ def published_type(event: SlaEvent) -> EventType | None:
     return EVENT_TYPES.get(event.kind)
 
 
-def clock_event(event: SlaEvent, ticket: TicketSnapshot) -> SlaClockEvent:
-    """The payload announcing `event` with the ticket's latest snapshot.
+# The members of a `SlaClockEvent` in its field order, but the ticket (its JSON is made once
+# for all the events of one change).
+_MEMBERS: Final = tuple(name for name in SlaClockEvent.model_fields if name != "ticket")
+_OPTIONAL: Final = frozenset({"fraction", "breached_at"})  # a warning's; once breached
 
-    Built, not validated: its parts are typed already, and this is the hot path of every
-    ticket event and timer (the contract test on the topics checks what is published).
+
+def _data(event: SlaEvent, number: str, ticket_json: dict[str, object]) -> dict[str, object]:
+    """The `SlaClockEvent` announcing `event` (with the ticket's JSON as given), as published.
+
+    Plain values, not a model: this is the hot path of every ticket event and timer, and
+    building and dumping a model would triple the cost of the members (the contract test on
+    the topics checks what is published). Written by the rule of every producer,
+    `wire_values` (as `Payload.wire()`: isoformat times). An optional member appears only
+    when it has a value (docs/events.md).
     """
-    told = {name: getattr(event, name) for name in _TOLD}
-    told["fraction"] = getattr(event, "fraction", None)  # a warning's
-    return SlaClockEvent.model_construct(**told, ticket_number=ticket.number, ticket=ticket)
-
-
-# What every clock event tells (not `dataclasses.asdict`: it deep-copies, 10x slower).
-_TOLD: Final = tuple(f.name for f in fields(SlaEventBase))
-_OPTIONAL: Final = ("fraction", "breached_at")
-
-
-def _wire(payload: SlaClockEvent, ticket: dict[str, object]) -> dict[str, object]:
-    # Optional members appear only when they have a value (docs/events.md). The ticket's
-    # JSON is made once for all the events of one change.
-    absent = {name for name in _OPTIONAL if getattr(payload, name) is None}
-    return {**payload.model_dump(mode="json", exclude={"ticket", *absent}), "ticket": ticket}
+    told: dict[str, object] = {}
+    for name in _MEMBERS:
+        if name == "ticket_number":
+            told[name] = number
+        elif name not in _OPTIONAL:
+            told[name] = getattr(event, name)
+        elif (value := getattr(event, name, None)) is not None:
+            told[name] = value
+    data = wire_values(told)
+    data["ticket"] = ticket_json
+    return data
 
 
 def sla_envelope(
@@ -74,17 +79,17 @@ def sla_envelope(
     cause: Envelope | None = None,
     ticket_json: dict[str, object] | None = None,
 ) -> Envelope | None:
-    """The envelope announcing `event`; None if it is not published."""
+    """The envelope announcing `event`; None if it is not published. `ticket_json`: the
+    ticket's JSON as published (`ticket.wire()`, made here when not given)."""
     type_ = published_type(event)
     if type_ is None:
         return None
-    ticket_json = ticket.model_dump(mode="json") if ticket_json is None else ticket_json
     return new_envelope(
         type_,
         source=SOURCE,
         subject=event.ticket_id,
         time=event.at,
-        data=_wire(clock_event(event, ticket), ticket_json),
+        data=_data(event, ticket.number, ticket.wire() if ticket_json is None else ticket_json),
         cause=cause,
     )
 
@@ -97,12 +102,12 @@ def sla_envelopes(
     ticket_json: dict[str, object] | None = None,
 ) -> list[Outgoing]:
     """(topic, ticket id, envelope) of the published ones among `events`; `ticket_json`:
-    the ticket's JSON form when the caller has it already (as stored)."""
+    the ticket's JSON as published when the caller has it already (as stored)."""
     published = [e for e in events if published_type(e) is not None]
     if not published:
         return []
     if ticket_json is None:
-        ticket_json = ticket.model_dump(mode="json")
+        ticket_json = ticket.wire()
     out = []
     for event in published:
         env = sla_envelope(event, ticket, cause, ticket_json)
@@ -119,5 +124,5 @@ def calendar_envelope(name: str, spec: Mapping[str, object], updated_at: datetim
         source=SOURCE,
         subject=name,
         time=updated_at,
-        data=payload.model_dump(mode="json"),
+        data=payload.wire(),
     )

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, St
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.types import TypeEngine
 
-from stopclock_shared.db import service_metadata, timestamp_column
+from stopclock_shared.db import IDENTIFIER, service_metadata, timestamp_column
 
 metadata, outbox, processed_events, idempotency_keys = service_metadata()
 
@@ -34,8 +34,8 @@ surveys = Table(
     metadata,
     _uuid("id", primary_key=True),
     _uuid("ticket_id", required=True),
-    _required("requester_id", String(200)),
-    Column("service", String(200)),
+    _required("requester_id", IDENTIFIER),
+    Column("service", IDENTIFIER),
     # Only the digest of the link's token is kept: a leaked table answers nobody's survey.
     Column("token_digest", String(64), nullable=False, unique=True),
     _required("status", String(16)),
@@ -68,7 +68,7 @@ answer_tickets = Table(
     _uuid("ticket_id", primary_key=True),
     _required("number", String(32)),
     _required("title", Text),
-    _required("requester_id", String(200)),
+    _required("requester_id", IDENTIFIER),
     _required("locale", Text),
     _required("timezone", Text),
     Column("assignee_name", Text),

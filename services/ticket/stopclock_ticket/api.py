@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
@@ -18,7 +19,7 @@ from stopclock_shared.db import SessionDep, utc_now
 from stopclock_shared.errors import NotFound
 from stopclock_shared.idempotency import IdempotencyStore, request_hash
 from stopclock_shared.openapi import documented
-from stopclock_shared.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, Page, page_of
+from stopclock_shared.pagination import Page, Paging, PagingQuery, page_of
 from stopclock_shared.problems import problem_responses
 from stopclock_shared.runtime import Runtime
 from stopclock_shared.unit_of_work import SqlUnitOfWork
@@ -28,6 +29,8 @@ from .models import idempotency_keys
 from .records import PersonRecord, SubscriptionRecord, TicketRecord
 from .repository import After, SqlTicketRepository
 from .schemas import (
+    OUTAGE_READ,
+    TICKET_READ,
     CommentIn,
     CommentRead,
     HistoryRead,
@@ -42,6 +45,7 @@ from .schemas import (
     TicketRead,
     TicketUpdate,
     TransitionIn,
+    read_json,
 )
 
 router = APIRouter(prefix="/api/v1")
@@ -53,6 +57,7 @@ ServiceName = Annotated[str, Path(min_length=1, max_length=200)]
 PeopleWriter = Annotated[Principal, Depends(require_roles(Role.ADMIN, Role.SERVICE))]
 # Every route may answer these problems (the shared layer adds 400, 413 and 503).
 PROBLEMS = (401, 403, 404, 409, 422)
+doc = partial(documented, problems=PROBLEMS)
 TicketUow = SqlUnitOfWork[SqlTicketRepository]
 
 
@@ -74,8 +79,17 @@ def parse_id(value: str, what: str = "Ticket") -> uuid.UUID:
         raise NotFound(what, value) from None
 
 
-def after(cursor: str | None) -> After | None:
-    return pagination.decode_cursor(cursor, uuid.UUID) if cursor else None
+def _ticket_id(ticket_id: str) -> uuid.UUID:
+    return parse_id(ticket_id)
+
+
+# The ticket a path names, parsed once for every ticket route.
+TicketId = Annotated[uuid.UUID, Depends(_ticket_id)]
+
+
+def after(paging: Paging) -> After | None:
+    """Where the page starts: after the (created_at, id) its cursor names."""
+    return pagination.decode_cursor(paging.cursor, uuid.UUID) if paging.cursor else None
 
 
 def json_response(data: object, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -108,7 +122,7 @@ async def idempotent_create(
 
 @router.put(
     "/people/{person_id}",
-    **documented(
+    **doc(
         PersonRead,
         "people",
         "Create or replace a person (201 when created)",
@@ -126,9 +140,7 @@ async def put_person(
     return person
 
 
-@router.get(
-    "/people/{person_id}", **documented(PersonRead, "people", "A person", problems=PROBLEMS)
-)
+@router.get("/people/{person_id}", **doc(PersonRead, "people", "A person"))
 async def get_person(person_id: PersonId, uow: UowDep, principal: PrincipalDep) -> PersonRecord:
     return await use_cases.get_person(uow, principal, person_id)
 
@@ -136,115 +148,89 @@ async def get_person(person_id: PersonId, uow: UowDep, principal: PrincipalDep) 
 # --- tickets ----------------------------------------------------------------------------
 
 
-@router.post(
-    "/tickets",
-    status_code=201,
-    **documented(TicketRead, "tickets", "Open a ticket", problems=PROBLEMS),
-)
+@router.post("/tickets", status_code=201, **doc(TicketRead, "tickets", "Open a ticket"))
 async def create_ticket(
     body: TicketCreate, uow: UowDep, principal: PrincipalDep, idempotency_key: IdempotencyKey = None
 ) -> Response:
     async def create() -> dict[str, Any]:
         ticket = await use_cases.open_ticket(uow, principal, body, utc_now())
-        return TicketRead.model_validate(ticket).model_dump(mode="json")
+        return read_json(TICKET_READ, ticket)
 
     return await idempotent_create(uow, idempotency_key, principal, "POST /tickets", body, create)
 
 
-@router.get(
-    "/tickets", **documented(Page[TicketRead], "tickets", "List tickets", problems=PROBLEMS)
-)
+@router.get("/tickets", **doc(Page[TicketRead], "tickets", "List tickets"))
 async def list_tickets(
     filters: Annotated[TicketFilters, Query()],
     uow: UowDep,
     principal: PrincipalDep,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
+    paging: PagingQuery,
 ) -> dict[str, object]:
-    rows = await use_cases.list_tickets(uow, principal, filters, limit, after(cursor))
-    return page_of(rows, limit)
+    rows = await use_cases.list_tickets(uow, principal, filters, paging.limit, after(paging))
+    return page_of(rows, paging.limit)
 
 
-@router.get(
-    "/tickets/{ticket_id}", **documented(TicketRead, "tickets", "A ticket", problems=PROBLEMS)
-)
-async def get_ticket(ticket_id: str, uow: UowDep, principal: PrincipalDep) -> TicketRecord:
-    return await use_cases.visible_ticket(uow, principal, parse_id(ticket_id))
+@router.get("/tickets/{ticket_id}", **doc(TicketRead, "tickets", "A ticket"))
+async def get_ticket(ticket_id: TicketId, uow: UowDep, principal: PrincipalDep) -> TicketRecord:
+    return await use_cases.visible_ticket(uow, principal, ticket_id)
 
 
 @router.patch(
-    "/tickets/{ticket_id}",
-    **documented(TicketRead, "tickets", "Edit a ticket (the fields sent)", problems=PROBLEMS),
+    "/tickets/{ticket_id}", **doc(TicketRead, "tickets", "Edit a ticket (the fields sent)")
 )
 async def update_ticket(
-    ticket_id: str, body: TicketUpdate, uow: UowDep, who: PrincipalDep
+    ticket_id: TicketId, body: TicketUpdate, uow: UowDep, who: PrincipalDep
 ) -> TicketRecord:
-    return await use_cases.update_ticket(uow, who, parse_id(ticket_id), body, utc_now())
+    return await use_cases.update_ticket(uow, who, ticket_id, body, utc_now())
 
 
-@router.post(
-    "/tickets/{ticket_id}/transitions",
-    **documented(
-        TicketRead,
-        "tickets",
-        "Change the status (409 lists the allowed transitions)",
-        problems=PROBLEMS,
-    ),
-)
+@router.post("/tickets/{ticket_id}/transitions", **doc(TicketRead, "tickets", "Change the status"))
 async def transition(
-    ticket_id: str, body: TransitionIn, uow: UowDep, who: PrincipalDep
+    ticket_id: TicketId, body: TransitionIn, uow: UowDep, who: PrincipalDep
 ) -> TicketRecord:
-    return await use_cases.change_status(uow, who, parse_id(ticket_id), body, utc_now())
+    """A status the ticket cannot move to from its current one is a 409 problem whose
+    `allowed` lists the statuses it can move to."""
+    return await use_cases.change_status(uow, who, ticket_id, body, utc_now())
 
 
 @router.post(
     "/tickets/{ticket_id}/comments",
     status_code=201,
-    **documented(CommentRead, "tickets", "Comment on a ticket", problems=PROBLEMS),
+    **doc(CommentRead, "tickets", "Comment on a ticket"),
 )
 async def add_comment(
-    ticket_id: str,
+    ticket_id: TicketId,
     body: CommentIn,
     uow: UowDep,
     principal: PrincipalDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    tid = parse_id(ticket_id)
 
     async def create() -> dict[str, Any]:
-        comment = await use_cases.add_comment(uow, principal, tid, body, utc_now())
+        comment = await use_cases.add_comment(uow, principal, ticket_id, body, utc_now())
         return CommentRead.model_validate(comment).model_dump(mode="json")
 
-    route = f"POST /tickets/{tid}/comments"
+    route = f"POST /tickets/{ticket_id}/comments"
     return await idempotent_create(uow, idempotency_key, principal, route, body, create)
 
 
 @router.get(
     "/tickets/{ticket_id}/comments",
-    **documented(
-        Page[CommentRead],
-        "tickets",
-        "A ticket's comments (requesters never see internal ones)",
-        problems=PROBLEMS,
-    ),
+    **doc(Page[CommentRead], "tickets", "A ticket's comments (requesters never see internal ones)"),
 )
 async def list_comments(
-    ticket_id: str,
-    uow: UowDep,
-    principal: PrincipalDep,
-    limit: LimitQuery = DEFAULT_LIMIT,
-    cursor: CursorQuery = None,
+    ticket_id: TicketId, uow: UowDep, principal: PrincipalDep, paging: PagingQuery
 ) -> dict[str, object]:
-    tid = parse_id(ticket_id)
-    return page_of(await use_cases.list_comments(uow, principal, tid, limit, after(cursor)), limit)
+    rows = await use_cases.list_comments(uow, principal, ticket_id, paging.limit, after(paging))
+    return page_of(rows, paging.limit)
 
 
 @router.get(
     "/tickets/{ticket_id}/history",
-    **documented(Page[HistoryRead], "tickets", "Every change: who, what, when", problems=PROBLEMS),
+    **doc(Page[HistoryRead], "tickets", "Every change: who, what, when"),
 )
-async def history(ticket_id: str, uow: UowDep, principal: PrincipalDep) -> dict[str, object]:
-    rows = await use_cases.list_history(uow, principal, parse_id(ticket_id))
+async def history(ticket_id: TicketId, uow: UowDep, principal: PrincipalDep) -> dict[str, object]:
+    rows = await use_cases.list_history(uow, principal, ticket_id)
     return {"items": rows, "next_cursor": None}
 
 
@@ -252,17 +238,14 @@ async def history(ticket_id: str, uow: UowDep, principal: PrincipalDep) -> dict[
 
 
 def outage_read(view: use_cases.OutageView) -> dict[str, Any]:
-    return OutageRead.model_validate(
-        {**view.outage, "subscribers_notified": view.notified, "updates": view.updates}
-    ).model_dump(mode="json")
+    outage = {**view.outage, "subscribers_notified": view.notified, "updates": view.updates}
+    return read_json(OUTAGE_READ, outage)
 
 
 @router.post(
     "/outages",
     status_code=201,
-    **documented(
-        OutageRead, "outages", "Declare an outage (its subscribers are told)", problems=PROBLEMS
-    ),
+    **doc(OutageRead, "outages", "Declare an outage (its subscribers are told)"),
 )
 async def declare_outage(
     body: OutageIn, uow: UowDep, principal: StaffDep, idempotency_key: IdempotencyKey = None
@@ -273,9 +256,7 @@ async def declare_outage(
     return await idempotent_create(uow, idempotency_key, principal, "POST /outages", body, create)
 
 
-@router.get(
-    "/outages/{outage_id}", **documented(OutageRead, "outages", "An outage", problems=PROBLEMS)
-)
+@router.get("/outages/{outage_id}", **doc(OutageRead, "outages", "An outage"))
 async def get_outage(outage_id: str, uow: UowDep, principal: PrincipalDep) -> dict[str, Any]:
     return outage_read(await use_cases.read_outage(uow, parse_id(outage_id, "Outage")))
 
@@ -299,20 +280,18 @@ router.post(
     "/outages/{outage_id}/updates",
     status_code=201,
     name="outage_update",
-    **documented(OutageRead, "outages", "Post an update to the subscribers", problems=PROBLEMS),
+    **doc(OutageRead, "outages", "Post an update to the subscribers"),
 )(outage_message(use_cases.update_outage))
 router.post(
     "/outages/{outage_id}/resolve",
     name="resolve_outage",
-    **documented(OutageRead, "outages", "Resolve an outage", problems=PROBLEMS),
+    **doc(OutageRead, "outages", "Resolve an outage"),
 )(outage_message(use_cases.resolve_outage))
 
 
 @router.put(
     "/services/{service_name}/subscribers/{person_id}",
-    **documented(
-        SubscriptionRead, "outages", "Subscribe a person to a service's outages", problems=PROBLEMS
-    ),
+    **doc(SubscriptionRead, "outages", "Subscribe a person to a service's outages"),
 )
 async def subscribe(
     service_name: ServiceName, person_id: PersonId, uow: UowDep, principal: PrincipalDep

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from stopclock_shared.db import service_metadata
+from stopclock_shared.db import IDENTIFIER, LANGUAGE_TAG, MAIL_ADDRESS, service_metadata
 from stopclock_shared.db import timestamp_column as _ts
 
 metadata, outbox, processed_events, idempotency_keys = service_metadata()
@@ -30,12 +30,12 @@ request_numbers = Sequence("ticket_number_req", metadata=metadata)
 people = Table(
     "people",
     metadata,
-    Column("id", String(200), primary_key=True),
+    Column("id", IDENTIFIER, primary_key=True),
     Column("name", String(300), nullable=False),
-    Column("email", String(320), nullable=False),
-    Column("manager_id", String(200)),
+    Column("email", MAIL_ADDRESS, nullable=False),
+    Column("manager_id", IDENTIFIER),
     Column("timezone", String(64), nullable=False, server_default="UTC"),
-    Column("locale", String(16), nullable=False, server_default="en"),
+    Column("locale", LANGUAGE_TAG, nullable=False, server_default="en"),
     Column("vip", Boolean, nullable=False, server_default=text("false")),
     Column("difficult", Boolean, nullable=False, server_default=text("false")),
     _ts("created_at"),
@@ -55,11 +55,11 @@ tickets = Table(
     Column("priority", String(4), nullable=False),
     Column("impact", String(16), nullable=False),
     Column("urgency", String(16), nullable=False),
-    Column("requester_id", String(200), ForeignKey("people.id"), nullable=False),
-    Column("assignee_id", String(200)),
-    Column("group", String(200)),
-    Column("service", String(200)),
-    Column("category", String(200)),
+    Column("requester_id", IDENTIFIER, ForeignKey("people.id"), nullable=False),
+    Column("assignee_id", IDENTIFIER),
+    Column("group", IDENTIFIER),
+    Column("service", IDENTIFIER),
+    Column("category", IDENTIFIER),
     Column("work_blocked", Boolean, nullable=False, server_default=text("false")),
     _ts("created_at"),
     _ts("updated_at"),
@@ -81,7 +81,7 @@ comments = Table(
     Column("ticket_id", UUID(as_uuid=True), ForeignKey("tickets.id"), nullable=False),
     Column("body", Text, nullable=False),
     Column("visibility", String(16), nullable=False),
-    Column("author_id", String(200), nullable=False),
+    Column("author_id", IDENTIFIER, nullable=False),
     _ts("created_at"),
     Column("channel", String(16), nullable=False, server_default="api"),
     Column("note_kind", String(32)),
@@ -95,7 +95,7 @@ history = Table(
     Column("ticket_id", UUID(as_uuid=True), ForeignKey("tickets.id"), nullable=False),
     Column("version", Integer, nullable=False),
     Column("action", String(64), nullable=False),
-    Column("actor_id", String(200)),
+    Column("actor_id", IDENTIFIER),
     Column("changes", JSONB, nullable=False),
     Column("internal", Boolean, nullable=False, server_default=text("false")),
     _ts("created_at"),
@@ -105,8 +105,8 @@ Index("ix_history_ticket", history.c.ticket_id, history.c.id)
 subscribers = Table(
     "service_subscribers",
     metadata,
-    Column("service", String(200), primary_key=True),
-    Column("person_id", String(200), ForeignKey("people.id"), primary_key=True),
+    Column("service", IDENTIFIER, primary_key=True),
+    Column("person_id", IDENTIFIER, ForeignKey("people.id"), primary_key=True),
     _ts("created_at"),
 )
 
@@ -114,7 +114,7 @@ outages = Table(
     "outages",
     metadata,
     Column("id", UUID(as_uuid=True), primary_key=True),
-    Column("service", String(200), nullable=False),
+    Column("service", IDENTIFIER, nullable=False),
     Column("title", String(300), nullable=False),
     Column("description", Text, nullable=False),
     Column("impact", String(16), nullable=False),

@@ -2,7 +2,8 @@
 
 TypedDicts, not classes: the SQL repository returns SQLAlchemy ``RowMapping``s typed as
 these (no copy on the hot path), the unit tests' fake returns plain dicts. Keys are the
-columns of `models`.
+columns of `models`. The API's read models (`schemas`) are these same declarations, so a
+field is declared once from the table to the response.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TypedDict
+
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
 __all__ = [
     "CommentRecord",
@@ -20,6 +22,7 @@ __all__ = [
     "OutageUpdateRecord",
     "PersonRecord",
     "SubscriptionRecord",
+    "TicketFields",
     "TicketRecord",
 ]
 
@@ -37,7 +40,9 @@ class PersonRecord(TypedDict):
     updated_at: datetime
 
 
-class TicketRecord(TypedDict):
+class TicketFields(TypedDict):
+    """A stored ticket's fields that the API shows (`schemas.TicketRead`)."""
+
     id: uuid.UUID
     number: str
     type: str
@@ -59,9 +64,16 @@ class TicketRecord(TypedDict):
     resolved_at: datetime | None
     closed_at: datetime | None
     resolution: str | None
-    resolution_reason: str | None
     version: int
+    # Additive: when the current wait on the requester began (null unless waiting_on_user).
     waiting_since: datetime | None
+
+
+class TicketRecord(TicketFields):
+    """A stored ticket: what the API shows, and why it was resolved (`no_response`,
+    `confirmed_by_requester`), which travels in events only."""
+
+    resolution_reason: str | None
 
 
 class CommentRecord(TypedDict):

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar, cast
 
 from sqlalchemy import (
     Select,
+    Table,
     and_,
     bindparam,
     func,
@@ -242,6 +243,13 @@ class SqlTicketRepository:
     async def _all(self, kind: type[_R], stmt: Any) -> Sequence[_R]:
         return cast(Sequence[_R], (await self.session.execute(stmt)).mappings().all())
 
+    async def _by_id(
+        self, kind: type[_R], table: Table, row_id: uuid.UUID, for_update: bool
+    ) -> _R | None:
+        """The row of ``table`` with this id (locked until commit if ``for_update``)."""
+        stmt = select(table).where(table.c.id == row_id)
+        return await self._first(kind, stmt.with_for_update() if for_update else stmt)
+
     async def upsert_person(
         self, person_id: str, fields: Mapping[str, Any], now: datetime
     ) -> tuple[PersonRecord, bool]:
@@ -284,8 +292,7 @@ class SqlTicketRepository:
     async def get_ticket(
         self, ticket_id: uuid.UUID, *, for_update: bool = False
     ) -> TicketRecord | None:
-        stmt = select(tickets).where(tickets.c.id == ticket_id)
-        return await self._first(TicketRecord, stmt.with_for_update() if for_update else stmt)
+        return await self._by_id(TicketRecord, tickets, ticket_id, for_update)
 
     async def update_ticket(self, ticket_id: uuid.UUID, values: Mapping[str, Any]) -> TicketRecord:
         stmt = (
@@ -369,8 +376,7 @@ class SqlTicketRepository:
     async def get_outage(
         self, outage_id: uuid.UUID, *, for_update: bool = False
     ) -> OutageRecord | None:
-        stmt = select(outages).where(outages.c.id == outage_id)
-        return await self._first(OutageRecord, stmt.with_for_update() if for_update else stmt)
+        return await self._by_id(OutageRecord, outages, outage_id, for_update)
 
     async def update_outage(self, outage_id: uuid.UUID, values: Mapping[str, Any]) -> OutageRecord:
         stmt = update(outages).where(outages.c.id == outage_id).values(**values)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from stopclock_shared.events.vocabulary import Channel, NoteKind
 from stopclock_shared.validation import EmailAddress, LocaleName, StrictBool, TimeZoneName
 
 from .domain.vocabulary import Level, TicketType, Visibility
+from .records import OutageRecord, PersonRecord, SubscriptionRecord, TicketFields
 
 # Limits of a ticket's text (what arrives by mail is fitted to them, service.py).
 TITLE_MAX, DESCRIPTION_MAX, COMMENT_MAX = 300, 50000, 20000
@@ -32,17 +34,10 @@ class PersonIn(_In):
     difficult: StrictBool = False
 
 
-class PersonRead(BaseModel):
-    id: str
-    name: str
-    email: str
-    manager_id: str | None
-    timezone: str
-    locale: str
-    vip: bool
-    difficult: bool
-    created_at: datetime
-    updated_at: datetime
+# Read models are the stored records (`records`): a field is declared once, from the table
+# to the response; the TypedDict's name is the OpenAPI component's.
+class PersonRead(PersonRecord):
+    """A requester, agent or manager the desk knows (their mails, their manager)."""
 
 
 class TicketCreate(_In):
@@ -85,31 +80,17 @@ class TicketUpdate(_In):
 NOT_CLEARABLE = frozenset({"title", "description", "impact", "urgency", "work_blocked"})
 
 
-class TicketRead(BaseModel):
-    id: uuid.UUID
-    number: str
-    type: str
-    title: str
-    description: str
-    status: str
-    waiting_reason: str | None
-    priority: str
-    impact: str
-    urgency: str
-    requester_id: str
-    assignee_id: str | None
-    group: str | None
-    service: str | None
-    category: str | None
-    work_blocked: bool
-    created_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None
-    closed_at: datetime | None
-    resolution: str | None
-    version: int
-    # Additive: when the current wait on the requester began (null unless waiting_on_user).
-    waiting_since: datetime | None
+class TicketRead(TicketFields):
+    """An incident or a service request."""
+
+
+TICKET_READ: TypeAdapter[TicketRead] = TypeAdapter(TicketRead)
+
+
+def read_json(read: TypeAdapter[Any], stored: Mapping[str, object]) -> dict[str, Any]:
+    """``stored`` as the read model shows it, in JSON types (what is stored only is left out)."""
+    data: dict[str, Any] = read.dump_python(read.validate_python(stored), mode="json")
+    return data
 
 
 class TicketFilters(BaseModel):
@@ -173,20 +154,15 @@ class OutageUpdateRead(BaseModel):
     created_at: datetime
 
 
-class OutageRead(BaseModel):
-    id: uuid.UUID
-    service: str
-    title: str
-    description: str
-    impact: str
-    status: str
-    created_at: AwareDatetime
-    resolved_at: AwareDatetime | None
+class OutageRead(OutageRecord):
+    """An outage, how many subscribers this announcement told, and its updates."""
+
     subscribers_notified: int
     updates: list[OutageUpdateRead]
 
 
-class SubscriptionRead(BaseModel):
-    service: str
-    person_id: str
-    created_at: datetime
+OUTAGE_READ: TypeAdapter[OutageRead] = TypeAdapter(OutageRead)
+
+
+class SubscriptionRead(SubscriptionRecord):
+    """A person told of a service's outages."""

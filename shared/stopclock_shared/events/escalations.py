@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 from .payload import Payload
 from .people import PersonRef
 from .tickets import TicketSnapshot
+from .vocabulary import NextStep
 
 
 class RequesterReminded(Payload):
@@ -17,7 +18,7 @@ class RequesterReminded(Payload):
     ticket: TicketSnapshot
     level: int
     of: int
-    next_step: Literal["reminder", "manager_escalation", "auto_resolve"]
+    next_step: NextStep
     deadline: AwareDatetime
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime
 
-from .payload import Payload
+from .payload import Payload, Word
 from .people import PersonRef
+from .vocabulary import Level, OutageStatus
 
 
 class OutageData(Payload):
@@ -13,8 +14,8 @@ class OutageData(Payload):
     service: str
     title: str
     description: str
-    impact: str
-    status: str
+    impact: Word[Level]
+    status: Word[OutageStatus]
     created_at: AwareDatetime
     resolved_at: AwareDatetime | None = None
 

@@ -1,11 +1,28 @@
-"""The base of every event payload model."""
+"""The base of every event payload model, and the rule its ``data`` is written by."""
 
 from __future__ import annotations
 
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+E = TypeVar("E", bound=StrEnum)
+
+# A contract word where the contract lets producers add values (docs/vocabulary.md): its
+# member when this consumer knows the value, else the string as sent. An added value is an
+# additive change (same event version), so an older consumer must not refuse the event.
+Word = Annotated[E | str, Field(union_mode="left_to_right")]
+
+
+def wire_values(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` as JSON values, the way every producer writes an event's ``data``:
+    datetimes as ``isoformat()`` (``+00:00``), as the services have always written them
+    (pydantic's JSON mode would write ``Z``). ``Payload.wire()`` is this rule for a model; a
+    hot path may apply it to the plain values of one, in the model's field order."""
+    data: dict[str, Any] = orjson.loads(orjson.dumps(values))
+    return data
 
 
 class Payload(BaseModel):
@@ -16,7 +33,5 @@ class Payload(BaseModel):
 
     def wire(self) -> dict[str, Any]:
         """The ``data`` to publish: the fields the payload was given (a forwarded snapshot
-        stays as it came) with datetimes as ``isoformat()`` (``+00:00``), as the services have
-        always written them; pydantic's JSON mode would write ``Z``."""
-        data: dict[str, Any] = orjson.loads(orjson.dumps(self.model_dump(exclude_unset=True)))
-        return data
+        stays as it came), written by `wire_values`."""
+        return wire_values(self.model_dump(exclude_unset=True))

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AwareDatetime
 
-from .payload import Payload
+from .payload import Payload, Word
 from .people import PersonRef
-from .vocabulary import Channel, NoteKind
+from .vocabulary import (
+    Channel,
+    Level,
+    NoteKind,
+    Priority,
+    Status,
+    TicketType,
+    Visibility,
+    WaitingReason,
+)
 
 
 class TicketSnapshot(Payload):
     id: str
     number: str
-    type: Literal["incident", "service_request"]
+    type: TicketType
     title: str
     description: str
-    status: str
-    waiting_reason: str | None
-    priority: str
-    impact: str
-    urgency: str
+    status: Word[Status]
+    waiting_reason: Word[WaitingReason] | None
+    priority: Word[Priority]
+    impact: Word[Level]
+    urgency: Word[Level]
     requester: PersonRef
     assignee_id: str | None
     assignee: PersonRef | None = None
@@ -69,7 +78,7 @@ class TicketStatusChanged(Payload):
 class CommentData(Payload):
     id: str
     body: str
-    visibility: Literal["public", "internal"]
+    visibility: Visibility
     author_id: str
     author_is_requester: bool
     created_at: AwareDatetime

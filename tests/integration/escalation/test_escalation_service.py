@@ -56,6 +56,21 @@ def data_of(events: list[dict[str, Any]], type_: str) -> list[dict[str, Any]]:
 # --- policies ---------------------------------------------------------------------------
 
 
+async def every_policy(client: httpx.AsyncClient, admin: dict[str, str]) -> list[dict[str, Any]]:
+    """Every policy in list order, page after page (a shared stack may hold hundreds)."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = (
+            await client.get("/api/v1/escalation/policies", params=params, headers=admin)
+        ).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
 async def test_a_policy_is_stored_listed_and_replaced(
     escalation_api: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:
@@ -64,9 +79,9 @@ async def test_a_policy_is_stored_listed_and_replaced(
     url = f"/api/v1/escalation/policies/{name}"
     created = await escalation_api.put(url, json=body, headers=admin)
     replaced = await escalation_api.put(url, json={**body, "order": 5}, headers=admin)
-    listed = await escalation_api.get("/api/v1/escalation/policies", headers=admin)
+    items = await every_policy(escalation_api, admin)
     assert (created.status_code, replaced.status_code) == (201, 200)
-    mine = [p for p in listed.json()["items"] if p["name"] == name]
+    mine = [p for p in items if p["name"] == name]
     assert mine == [replaced.json()]
     assert mine[0]["order"] == 5
     assert mine[0]["calendar"] == "24x7"
@@ -75,7 +90,6 @@ async def test_a_policy_is_stored_listed_and_replaced(
         "min_unresponsive_episodes": 2,
         "window_days": 90,
     }
-    items = listed.json()["items"]
     builtin = [p for p in items if p["builtin"]]
     # The built-in fallback comes last, unless a stored policy named "default" replaced it
     # (the stack is shared: another test or a person may have done so).
@@ -129,9 +143,7 @@ async def test_the_policy_list_pages_with_limit_and_cursor(
             f"/api/v1/escalation/policies/{unique('paged')}", json=body, headers=admin
         )
         assert response.status_code == 201, response.text
-    whole = (
-        await escalation_api.get("/api/v1/escalation/policies?limit=200", headers=admin)
-    ).json()
+    whole = await every_policy(escalation_api, admin)
     names, cursor = [], None
     while True:
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -143,7 +155,7 @@ async def test_the_policy_list_pages_with_limit_and_cursor(
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert names == [p["name"] for p in whole["items"]]
+    assert names == [p["name"] for p in whole]
     forged = await escalation_api.get(
         "/api/v1/escalation/policies", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=admin
     )

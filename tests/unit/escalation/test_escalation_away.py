@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stopclock_escalation.domain.decision import Decision, NextStep, decide_final
+from stopclock_escalation.domain.decision import Decision, decide_final
 from stopclock_escalation.domain.episode import (
     EpisodeState,
     WaitingEpisode,
@@ -28,6 +28,7 @@ from stopclock_escalation.domain.ladder import (
     fire,
     next_timer,
 )
+from stopclock_shared.events.vocabulary import NextStep
 
 from .escalation_builders import DAY, T0, an_ended_episode, an_episode
 

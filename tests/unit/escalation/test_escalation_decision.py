@@ -1,6 +1,7 @@
 import pytest
 
-from stopclock_escalation.domain.decision import Decision, NextStep, decide_final, next_step_for
+from stopclock_escalation.domain.decision import Decision, decide_final, next_step_for
+from stopclock_shared.events.vocabulary import NextStep
 
 TO_MANAGER = Decision.ESCALATE_TO_MANAGER
 TO_DESK = Decision.ESCALATE_TO_DESK_MANAGER

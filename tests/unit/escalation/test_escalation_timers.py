@@ -5,7 +5,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stopclock_escalation.domain.decision import NextStep
 from stopclock_escalation.domain.episode import EpisodeState, answer, close_by_other, start_episode
 from stopclock_escalation.domain.ladder import (
     EscalationAction,
@@ -19,6 +18,7 @@ from stopclock_escalation.domain.ladder import (
 )
 from stopclock_escalation.domain.policy import ManagerEscalationRule
 from stopclock_shared.business_time import Calendar
+from stopclock_shared.events.vocabulary import NextStep
 
 from .escalation_builders import DAY, HOUR, T0, a_policy, an_ended_episode, an_episode
 

@@ -198,7 +198,7 @@ def outage_event(
         "title": "Mail delivery delayed",
         "description": "Incoming mail arrives with up to two hours of delay.",
         "impact": "high",
-        "status": "open",
+        "status": "active",
         "created_at": "2024-05-14T06:00:00+00:00",
         "resolved_at": None,
     }

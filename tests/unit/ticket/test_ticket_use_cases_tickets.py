@@ -12,7 +12,7 @@ from stopclock_shared.events.types import EventType
 from stopclock_shared.problems import problem_of
 from stopclock_ticket import use_cases
 from stopclock_ticket.domain import InvalidTransition, Level
-from stopclock_ticket.schemas import TicketFilters, TicketRead, TicketUpdate, TransitionIn
+from stopclock_ticket.schemas import TICKET_READ, TicketFilters, TicketUpdate, TransitionIn
 
 from .fakes import unit_of_work
 from .givens import (
@@ -40,7 +40,7 @@ async def test_a_new_ticket_is_stored_with_its_first_history_entry_and_created_e
     await directory(uow)
     uow.emitted.clear()
     ticket = await use_cases.open_ticket(uow, AGENT, ticket_body(), NOW)
-    assert TicketRead.model_validate(ticket).status == "new"
+    assert TICKET_READ.validate_python(ticket)["status"] == "new"
     assert (ticket["number"], ticket["priority"], ticket["version"]) == ("INC0000001", "P2", 1)
     assert uow.repo.tickets[ticket["id"]] == ticket
     (entry,) = uow.repo.history

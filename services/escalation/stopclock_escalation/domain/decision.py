@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from stopclock_shared.events.vocabulary import NextStep
+
 
 class Decision(StrEnum):
     """The final step of a ladder whose requester never answered."""
@@ -21,14 +23,6 @@ class Decision(StrEnum):
     ESCALATE_TO_MANAGER = "escalate_to_manager"
     # No manager on record: the desk manager is told instead, and told why.
     ESCALATE_TO_DESK_MANAGER = "escalate_to_desk_manager"
-    AUTO_RESOLVE = "auto_resolve"
-
-
-class NextStep(StrEnum):
-    """What a reminder announces will happen next (``next_step`` of the reminder event)."""
-
-    REMINDER = "reminder"
-    MANAGER_ESCALATION = "manager_escalation"
     AUTO_RESOLVE = "auto_resolve"
 
 

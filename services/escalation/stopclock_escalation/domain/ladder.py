@@ -22,11 +22,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from stopclock_escalation.domain.decision import Decision, NextStep, decide_final, next_step_for
+from stopclock_escalation.domain.decision import Decision, decide_final, next_step_for
 from stopclock_escalation.domain.episode import EpisodeState, WaitingEpisode, away_as_of
 from stopclock_escalation.domain.escalations import EscalationKind
 from stopclock_escalation.domain.resolution_text import auto_resolve_text
 from stopclock_escalation.domain.responsiveness import unanswered_in_window
+from stopclock_shared.events.vocabulary import NextStep
 
 
 @dataclass(frozen=True, slots=True)

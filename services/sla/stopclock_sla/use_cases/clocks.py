@@ -219,7 +219,7 @@ def _latest_snapshot(
     of a ticket are ordered, but a redelivered older one must not roll the snapshot back)."""
     if row is not None and row.ticket.get("version", 0) > ticket.version:
         return wire.TicketSnapshot.model_validate(row.ticket), row.ticket
-    return ticket, ticket.model_dump(mode="json")
+    return ticket, ticket.wire()  # forwarded as published (Payload.wire: one time format)
 
 
 def _calendar_keys(agg: TicketClocks, fact: Fact | None = None) -> set[str]:

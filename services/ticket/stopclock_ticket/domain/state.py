@@ -8,27 +8,28 @@ from stopclock_ticket.domain.priority import priority_for
 from stopclock_ticket.domain.vocabulary import Impact, Priority, Status, Urgency, WaitingReason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TicketState:
-    """Status-related fields of a ticket.
+    """Status-related fields of a ticket, grouped by meaning (keyword-only, so the order
+    is free of the defaults-last rule and no call can swap two fields).
 
     `version` is carried, never bumped here: the repository bumps it once per
     committed write, whatever mix of changes that write holds.
     """
 
+    requester_id: str
     status: Status
+    # The current wait on the requester (both None unless waiting_on_user); its start
+    # names it, so an answer link made for an earlier wait never answers this one.
+    waiting_reason: WaitingReason | None = None
+    waiting_since: datetime | None = None
     priority: Priority
     impact: Impact
     urgency: Urgency
-    requester_id: str
-    waiting_reason: WaitingReason | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-    resolution: str | None = None
     version: int = 1
-    # When the current wait on the requester began (None unless waiting_on_user): it names
-    # the wait, so an answer link made for an earlier wait never answers this one.
-    waiting_since: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+    closed_at: datetime | None = None
 
 
 def open_ticket(requester_id: str, impact: Impact, urgency: Urgency) -> TicketState:

@@ -10,6 +10,7 @@ from datetime import datetime
 from stopclock_shared.auth import Principal
 from stopclock_shared.errors import Forbidden, NotFound
 from stopclock_shared.events.types import EventType
+from stopclock_shared.events.vocabulary import OutageStatus
 from stopclock_shared.unit_of_work import UnitOfWork
 
 from ..domain import OutageResolved, may_act_for
@@ -18,8 +19,6 @@ from ..records import OutageRecord, OutageUpdateRecord, SubscriptionRecord
 from ..repository import TicketRepository
 from ..schemas import OutageIn
 from .people import actor_of, person_refs
-
-ACTIVE, RESOLVED = "active", "resolved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +34,7 @@ async def declare_outage(
     uow: UnitOfWork[TicketRepository], body: OutageIn, now: datetime
 ) -> OutageView:
     outage = await uow.repo.insert_outage(
-        {"id": uuid.uuid4(), **body.model_dump(), "status": ACTIVE, "created_at": now}
+        {"id": uuid.uuid4(), **body.model_dump(), "status": OutageStatus.ACTIVE, "created_at": now}
     )
     await uow.repo.add_outage_update(outage["id"], "declared", body.description, now)
     return await _announce(uow, EventType.OUTAGE_DECLARED, outage, body.description, now)
@@ -53,8 +52,10 @@ async def resolve_outage(
     uow: UnitOfWork[TicketRepository], outage_id: uuid.UUID, message: str, now: datetime
 ) -> OutageView:
     await _active_outage(uow, outage_id)
-    outage = await uow.repo.update_outage(outage_id, {"status": RESOLVED, "resolved_at": now})
-    await uow.repo.add_outage_update(outage_id, RESOLVED, message, now)
+    outage = await uow.repo.update_outage(
+        outage_id, {"status": OutageStatus.RESOLVED, "resolved_at": now}
+    )
+    await uow.repo.add_outage_update(outage_id, "resolved", message, now)
     return await _announce(uow, EventType.OUTAGE_RESOLVED, outage, message, now)
 
 
@@ -86,7 +87,7 @@ async def _active_outage(uow: UnitOfWork[TicketRepository], outage_id: uuid.UUID
     outage = await uow.repo.get_outage(outage_id, for_update=True)
     if outage is None:
         raise NotFound("Outage", outage_id)
-    if outage["status"] == RESOLVED:
+    if outage["status"] == OutageStatus.RESOLVED:
         raise OutageResolved()
     return outage
 

@@ -50,19 +50,19 @@ class UnknownRequester(LookupError):
 def state_of(ticket: TicketRecord) -> TicketState:
     """The part of a stored ticket the domain rules read."""
     return TicketState(
-        status=Status(ticket["status"]),
-        priority=Priority(ticket["priority"]),
-        impact=Impact(ticket["impact"]),
-        urgency=Urgency(ticket["urgency"]),
         requester_id=ticket["requester_id"],
+        status=Status(ticket["status"]),
         waiting_reason=WaitingReason(ticket["waiting_reason"])
         if ticket["waiting_reason"]
         else None,
-        resolved_at=ticket["resolved_at"],
-        closed_at=ticket["closed_at"],
-        resolution=ticket["resolution"],
-        version=ticket["version"],
         waiting_since=ticket["waiting_since"],
+        priority=Priority(ticket["priority"]),
+        impact=Impact(ticket["impact"]),
+        urgency=Urgency(ticket["urgency"]),
+        version=ticket["version"],
+        resolved_at=ticket["resolved_at"],
+        resolution=ticket["resolution"],
+        closed_at=ticket["closed_at"],
     )
 
 
