@@ -92,6 +92,15 @@ class Paging(NamedTuple):
     limit: int
     cursor: str | None
 
+    def after(self, key: Callable[[str], K]) -> tuple[datetime, K] | None:
+        """The (time, id) position the cursor names, ids read by ``key`` (None: the first
+        page). A cursor that is not one of ours is a 422 naming ``cursor``."""
+        return decode_cursor(self.cursor, key) if self.cursor else None
+
+    def after_name(self) -> str | None:
+        """The name a key cursor names (lists ordered by name; None: the first page)."""
+        return decode_key_cursor(self.cursor) if self.cursor else None
+
 
 def _paging(limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None) -> Paging:
     return Paging(limit, cursor)

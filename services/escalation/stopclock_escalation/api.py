@@ -124,8 +124,7 @@ _ESCALATIONS = "Everything that happened to chase a ticket, oldest first"
 async def list_escalations(
     principal: StaffDep, uow: UowDep, wanted: FilterDep, paging: pagination.PagingQuery
 ) -> dict[str, object]:
-    after = pagination.decode_cursor(paging.cursor, int) if paging.cursor else None
-    query = EscalationQuery(*wanted, paging.limit, after)
+    query = EscalationQuery(*wanted, paging.limit, paging.after(int))
     entries = await reports.list_escalations(uow, query)
     return pagination.page_of([asdict(e) for e in entries], paging.limit, key="seq")
 

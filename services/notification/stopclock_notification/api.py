@@ -13,14 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from stopclock_shared.auth import PrincipalDep
 from stopclock_shared.db import SessionDep, utc_now
 from stopclock_shared.openapi import documented
-from stopclock_shared.pagination import (
-    DEFAULT_LIMIT,
-    CursorQuery,
-    LimitQuery,
-    Page,
-    decode_cursor,
-    page_of,
-)
+from stopclock_shared.pagination import Page, PagingQuery, page_of
 from stopclock_shared.unit_of_work import SqlUnitOfWork
 
 from .domain import MANDATORY_KINDS, OPTIONAL_KINDS
@@ -64,9 +57,8 @@ class LogPage:
     after: tuple[datetime, uuid.UUID] | None
 
 
-def _log_page(limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None) -> LogPage:
-    # A cursor that is not one of ours is a 422 (decode_cursor raises a field error).
-    return LogPage(limit, decode_cursor(cursor, uuid.UUID) if cursor else None)
+def _log_page(paging: PagingQuery) -> LogPage:
+    return LogPage(paging.limit, paging.after(uuid.UUID))
 
 
 # The paging parameters both logs take (`limit`, `cursor`), after their filters.

@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel
 from stopclock_shared.auth import Principal, PrincipalDep, Role, require_roles
 from stopclock_shared.db import SessionDep, utc_now
 from stopclock_shared.openapi import documented
-from stopclock_shared.pagination import Page, PagingQuery, decode_key_cursor, encode_key_cursor
+from stopclock_shared.pagination import Page, PagingQuery, encode_key_cursor
 from stopclock_shared.problems import problem_responses
 from stopclock_shared.runtime import Runtime, settings_dependency
 from stopclock_shared.unit_of_work import SqlUnitOfWork
@@ -93,8 +93,8 @@ def versioned_reads(
     async def list_current(
         uow: UowDep, principal: PrincipalDep, paging: PagingQuery
     ) -> dict[str, Any]:
-        after = decode_key_cursor(paging.cursor) if paging.cursor else None
-        return page(await use_cases.list_current(uow, kind, after, paging.limit), shape)
+        current = await use_cases.list_current(uow, kind, paging.after_name(), paging.limit)
+        return page(current, shape)
 
     async def get_version(
         name: Name, uow: UowDep, principal: PrincipalDep, version: VersionQuery = None

@@ -13,13 +13,12 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel
 
-from stopclock_shared import pagination
 from stopclock_shared.auth import Principal, PrincipalDep, Role, StaffDep, require_roles
 from stopclock_shared.db import SessionDep, utc_now
 from stopclock_shared.errors import NotFound
 from stopclock_shared.idempotency import IdempotencyStore, request_hash
 from stopclock_shared.openapi import documented
-from stopclock_shared.pagination import Page, Paging, PagingQuery, page_of
+from stopclock_shared.pagination import Page, PagingQuery, page_of
 from stopclock_shared.problems import problem_responses
 from stopclock_shared.runtime import Runtime
 from stopclock_shared.unit_of_work import SqlUnitOfWork
@@ -27,7 +26,7 @@ from stopclock_shared.unit_of_work import SqlUnitOfWork
 from . import use_cases
 from .models import idempotency_keys
 from .records import PersonRecord, SubscriptionRecord, TicketRecord
-from .repository import After, SqlTicketRepository
+from .repository import SqlTicketRepository
 from .schemas import (
     OUTAGE_READ,
     TICKET_READ,
@@ -85,11 +84,6 @@ def _ticket_id(ticket_id: str) -> uuid.UUID:
 
 # The ticket a path names, parsed once for every ticket route.
 TicketId = Annotated[uuid.UUID, Depends(_ticket_id)]
-
-
-def after(paging: Paging) -> After | None:
-    """Where the page starts: after the (created_at, id) its cursor names."""
-    return pagination.decode_cursor(paging.cursor, uuid.UUID) if paging.cursor else None
 
 
 def json_response(data: object, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -166,7 +160,9 @@ async def list_tickets(
     principal: PrincipalDep,
     paging: PagingQuery,
 ) -> dict[str, object]:
-    rows = await use_cases.list_tickets(uow, principal, filters, paging.limit, after(paging))
+    rows = await use_cases.list_tickets(
+        uow, principal, filters, paging.limit, paging.after(uuid.UUID)
+    )
     return page_of(rows, paging.limit)
 
 
@@ -221,7 +217,9 @@ async def add_comment(
 async def list_comments(
     ticket_id: TicketId, uow: UowDep, principal: PrincipalDep, paging: PagingQuery
 ) -> dict[str, object]:
-    rows = await use_cases.list_comments(uow, principal, ticket_id, paging.limit, after(paging))
+    rows = await use_cases.list_comments(
+        uow, principal, ticket_id, paging.limit, paging.after(uuid.UUID)
+    )
     return page_of(rows, paging.limit)
 
 

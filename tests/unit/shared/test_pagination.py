@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stopclock_shared.pagination import decode_cursor, encode_cursor, page_of_list
+from stopclock_shared.pagination import (
+    Paging,
+    decode_cursor,
+    encode_cursor,
+    encode_key_cursor,
+    page_of_list,
+)
 from stopclock_shared.problems import ProblemError
 
 AT = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -52,3 +58,13 @@ def test_a_list_pages_through_in_order() -> None:
         if cursor is None:
             break
     assert seen == items
+
+
+def test_a_paging_request_reads_its_position_from_its_cursor() -> None:
+    assert Paging(50, None).after(int) is None
+    assert Paging(50, encode_cursor(AT, 42)).after(int) == (AT, 42)
+    assert Paging(50, None).after_name() is None
+    assert Paging(2, encode_key_cursor("gold")).after_name() == "gold"
+    with pytest.raises(ProblemError) as caught:
+        Paging(50, "bm90LWEtY3Vyc29y").after(int)
+    assert caught.value.status == 422

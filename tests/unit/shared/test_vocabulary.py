@@ -4,12 +4,16 @@ current with it, and open words that take a value added by a newer producer."""
 from __future__ import annotations
 
 import enum
+import typing
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from devstack import vocabulary as generator
 from stopclock_shared.events import vocabulary
+from stopclock_shared.events.contract import CONTRACT
 from stopclock_shared.events.outages import OutageData
 from stopclock_shared.events.tickets import TicketSnapshot
 from stopclock_shared.testing.events import ticket_created
@@ -105,3 +109,33 @@ def test_a_closed_word_refuses_a_value_it_does_not_know() -> None:
     # The ticket type is closed: a new type is a new event version (docs/vocabulary.md).
     with pytest.raises(ValueError, match="type"):
         TicketSnapshot.model_validate(_snapshot(type="change"))
+
+
+def _words_in(model: type[BaseModel], seen: set[type[BaseModel]]) -> Iterator[tuple[str, bool]]:
+    """(enum name, taken open) for every field of ``model`` and its nested models."""
+    if model in seen:
+        return
+    seen.add(model)
+    for field in model.model_fields.values():
+        yield from _words_of(field.annotation, seen)
+
+
+def _words_of(hint: object, seen: set[type[BaseModel]]) -> Iterator[tuple[str, bool]]:
+    args = typing.get_args(hint)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        yield hint.__name__, False
+    elif isinstance(hint, type) and issubclass(hint, BaseModel):
+        yield from _words_in(hint, seen)
+    for arg in args:
+        if isinstance(arg, type) and issubclass(arg, enum.Enum):
+            yield arg.__name__, str in args
+        else:
+            yield from _words_of(arg, seen)
+
+
+def test_the_payloads_take_open_exactly_the_words_declared_open() -> None:
+    seen: set[type[BaseModel]] = set()
+    used = {pair for entry in CONTRACT.values() for pair in _words_in(entry.model, seen)}
+    taken_open = {name for name, is_open in used if is_open}
+    assert taken_open == {name for name, word in ENUMS.items() if word.get("open")}
+    assert not taken_open & {name for name, is_open in used if not is_open}

@@ -37,7 +37,7 @@ from ..records import CommentRecord, TicketRecord
 from ..repository import HistoryEntry, TicketRepository
 from ..schemas import COMMENT_MAX, DESCRIPTION_MAX, TITLE_MAX, TicketCreate
 from .comments import record_comment
-from .tickets import apply_transition, create, state_of
+from .tickets import apply_transition, create, ticket_state
 
 SYSTEM = Actor(sub="system", roles=frozenset({Role.SERVICE}))
 
@@ -111,7 +111,13 @@ async def resolve_by_command(
         return None
     try:
         new_state, _ = transition(
-            state_of(ticket), Status.RESOLVED, None, command.resolution, SYSTEM, now, note=reason
+            ticket_state(ticket),
+            Status.RESOLVED,
+            None,
+            command.resolution,
+            SYSTEM,
+            now,
+            note=reason,
         )
     except DomainError as exc:
         await _note_ignored(uow, ticket, "resolve", str(exc), now)
@@ -140,7 +146,7 @@ async def reopen_by_command(
     lifecycle does not let reopen is left alone (None), noted in its history."""
     ticket = await _ticket(uow, command.ticket_id)
     try:
-        new_state, _ = transition(state_of(ticket), Status.IN_PROGRESS, None, None, SYSTEM, now)
+        new_state, _ = transition(ticket_state(ticket), Status.IN_PROGRESS, None, None, SYSTEM, now)
     except DomainError as exc:
         await _note_ignored(uow, ticket, "reopen", str(exc), now)
         return None

@@ -29,7 +29,7 @@ from ..records import CommentRecord, HistoryRecord, TicketRecord
 from ..repository import After, HistoryEntry, TicketRepository
 from ..schemas import CommentIn
 from .people import actor_of
-from .tickets import acted_on, apply_transition, emit_ticket_event, state_of, visible_ticket
+from .tickets import acted_on, apply_transition, emit_ticket_event, ticket_state, visible_ticket
 
 
 async def add_comment(
@@ -101,7 +101,7 @@ async def record_comment(
     await emit_ticket_event(
         uow, EventType.TICKET_COMMENTED, updated, now, {"comment": said}, cause=cause
     )
-    state = state_of(updated)
+    state = ticket_state(updated)
     if requester_comment_answers(state.status, visibility, by_requester):
         new_state, (event,) = requester_answered(state, actor, now)
         await apply_transition(

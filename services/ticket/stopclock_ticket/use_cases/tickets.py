@@ -47,7 +47,7 @@ class UnknownRequester(LookupError):
         super().__init__(f"Unknown person {person_id!r}; create it with PUT /api/v1/people/{{id}}")
 
 
-def state_of(ticket: TicketRecord) -> TicketState:
+def ticket_state(ticket: TicketRecord) -> TicketState:
     """The part of a stored ticket the domain rules read."""
     return TicketState(
         requester_id=ticket["requester_id"],
@@ -229,7 +229,7 @@ async def update_ticket(
         return ticket
     values: dict[str, object] = {k: new for k, (_, new) in changes.items()}
     state, priority_changed = recompute_priority(
-        state_of(ticket), wanted.get("impact"), wanted.get("urgency")
+        ticket_state(ticket), wanted.get("impact"), wanted.get("urgency")
     )
     if priority_changed:
         values["priority"] = state.priority.value
@@ -255,7 +255,7 @@ async def change_status(
     ticket, actor = await acted_on(uow, principal, ticket_id)
     new_state, (event,) = transition(
         # The domain parses the status itself (unknown -> 422), so pass the raw string.
-        state_of(ticket),
+        ticket_state(ticket),
         cast(Status, body.to),
         body.reason,
         body.resolution,
